@@ -1,0 +1,89 @@
+// cfma: one binary, one subcommand per job. Errors from any layer arrive here as cfma::Error
+// (or std::exception) and are printed once, on one line, by the rank that hit them.
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cfma/core/error.hpp"
+#include "cfma/core/log.hpp"
+#include "cfma/par/world.hpp"
+#include "jobs/registry.hpp"
+
+namespace cfma::jobs {
+
+std::vector<Stage>& stages() {
+  static std::vector<Stage> s;
+  return s;
+}
+std::vector<Command>& commands() {
+  static std::vector<Command> c;
+  return c;
+}
+
+}  // namespace cfma::jobs
+
+int main(int argc, char** argv) {
+  using namespace cfma;
+  par::World world(argc, argv);
+  const int rank = par::World::rank();
+
+  CLI::App app{"cfma: convolutional features for music audio (NSynth pipeline, MPI)"};
+  app.require_subcommand(1);
+  bool verbose = false;
+  app.add_flag("-v,--verbose", verbose, "debug logging");
+  app.set_version_flag("--version", std::string("cfma ") + CFMA_VERSION);
+
+  std::function<int()> action;
+  auto& job_stages = jobs::stages();
+  std::sort(job_stages.begin(), job_stages.end(),
+            [](const auto& a, const auto& b) { return a.order < b.order; });
+
+  struct StageArgs {
+    std::string config;
+    std::vector<std::string> overrides;
+    bool force = false;
+  };
+  std::vector<StageArgs> stage_args(job_stages.size());
+  for (std::size_t i = 0; i < job_stages.size(); ++i) {
+    auto* sub = app.add_subcommand(job_stages[i].name, job_stages[i].help);
+    sub->add_option("config", stage_args[i].config, "config file (TOML)")->required();
+    sub->add_option("--set", stage_args[i].overrides, "override a key: section.key=value");
+    sub->add_flag("--force", stage_args[i].force, "recompute even when up to date");
+    sub->callback([&, i] {
+      action = [&, i] {
+        const auto doc = ConfigDoc::load(stage_args[i].config, stage_args[i].overrides);
+        jobs::validate_config(doc);
+        job_stages[i].run(doc, jobs::StageOptions{stage_args[i].force});
+        return 0;
+      };
+    });
+  }
+  for (auto& command : jobs::commands()) {
+    auto* sub = app.add_subcommand(command.name, command.help);
+    auto run = command.setup(*sub);
+    sub->callback([&action, run] { action = run; });
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return rank == 0 ? app.exit(e) : (e.get_exit_code() == 0 ? 0 : 2);
+  }
+  init_logging(rank, par::World::size(), verbose);
+  try {
+    return action ? action() : 0;
+  } catch (const std::exception& e) {
+    // One line per failing process; collective failures are reported by rank 0 only.
+    std::string message = e.what();
+    std::replace(message.begin(), message.end(), '\n', ' ');
+    const bool collective = message.rfind("[rank ", 0) == 0 || par::World::size() == 1;
+    if (!collective || rank == 0) {
+      const std::string prefix =
+          par::World::size() > 1 && !collective ? "[rank " + std::to_string(rank) + "] " : "";
+      std::fprintf(stderr, "cfma: error: %s%s\n", prefix.c_str(), message.c_str());
+    }
+    return 1;
+  }
+}

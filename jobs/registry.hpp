@@ -1,0 +1,48 @@
+#pragma once
+// Jobs register themselves here (a static Registrar in each jobs/<name>.cpp), so adding a job
+// touches one file. A *stage* is a pipeline job: it becomes the subcommand
+// `cfma <name> CONFIG [--set k=v]...` and a step of `cfma run CONFIG`. A *command* is any
+// other subcommand (render, config check).
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cfma/core/config.hpp"
+
+namespace cfma::jobs {
+
+struct StageOptions {
+  bool force = false;  // recompute even when the manifest says the output is up to date
+};
+
+struct Stage {
+  std::string name;
+  int order = 0;  // position in `cfma run`
+  std::string help;
+  // Parses (and so validates) every config section the stage reads. Called for all stages
+  // before anything runs, so `cfma run` fails on a bad key before hours of work.
+  std::function<void(const ConfigDoc&)> validate;
+  std::function<void(const ConfigDoc&, const StageOptions&)> run;
+};
+
+struct Command {
+  std::string name;
+  std::string help;
+  // Adds options to `app` and returns the action to run when the subcommand is chosen.
+  std::function<std::function<int()>(CLI::App& app)> setup;
+};
+
+std::vector<Stage>& stages();
+std::vector<Command>& commands();
+
+struct Registrar {
+  explicit Registrar(Stage s) { stages().push_back(std::move(s)); }
+  explicit Registrar(Command c) { commands().push_back(std::move(c)); }
+};
+
+// Parses every registered stage's sections plus [run], then rejects unknown keys.
+void validate_config(const ConfigDoc& doc);
+
+}  // namespace cfma::jobs

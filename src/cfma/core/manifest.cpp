@@ -1,0 +1,58 @@
+#include "cfma/core/manifest.hpp"
+
+#include <chrono>
+#include <ctime>
+
+#include "cfma/core/atomic_file.hpp"
+#include "cfma/core/hash.hpp"
+
+namespace cfma {
+
+std::filesystem::path manifest_path(const std::filesystem::path& output) {
+  auto p = output;
+  p += ".manifest.json";
+  return p;
+}
+
+std::string StageKey::hash() const {
+  return hash_text(stage + "\n" + config.dump() + "\n" + inputs.dump());
+}
+
+void write_manifest(const std::filesystem::path& output, const StageKey& key,
+                    const nlohmann::json& extra) {
+  nlohmann::json m = extra;
+  m["stage"] = key.stage;
+  m["key"] = key.hash();
+  m["config"] = key.config;
+  m["inputs"] = key.inputs;
+  m["cfma_version"] = CFMA_VERSION;
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  m["written"] = buf;
+  write_file_atomic(manifest_path(output), m.dump(2) + "\n");
+}
+
+std::optional<nlohmann::json> read_manifest(const std::filesystem::path& output) {
+  const auto path = manifest_path(output);
+  if (!std::filesystem::exists(path)) return std::nullopt;
+  try {
+    return nlohmann::json::parse(read_file(path));
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;  // a damaged manifest means "recompute", never "accept"
+  }
+}
+
+bool is_up_to_date(const std::filesystem::path& output, const StageKey& key) {
+  if (!std::filesystem::exists(output)) return false;
+  const auto m = read_manifest(output);
+  return m && m->value("key", "") == key.hash();
+}
+
+std::string output_fingerprint(const std::filesystem::path& output) {
+  if (const auto m = read_manifest(output); m && m->contains("key"))
+    return (*m)["key"].get<std::string>() + ":" + m->value("written", "");
+  return fingerprint_file(output);
+}
+
+}  // namespace cfma

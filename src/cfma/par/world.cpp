@@ -1,0 +1,59 @@
+#include "cfma/par/world.hpp"
+
+#include <boost/mpi/collectives.hpp>
+#include <chrono>
+#include <unistd.h>
+
+#include "cfma/core/error.hpp"
+
+namespace cfma::par {
+
+Block block_of(std::int64_t n, int rank, int size) {
+  const std::int64_t base = n / size, extra = n % size;
+  const std::int64_t begin = rank * base + std::min<std::int64_t>(rank, extra);
+  return {begin, begin + base + (rank < extra ? 1 : 0)};
+}
+
+namespace {
+boost::mpi::communicator* g_world = nullptr;
+}
+
+World::World(int& argc, char**& argv)
+    : env_(std::make_unique<boost::mpi::environment>(argc, argv, boost::mpi::threading::funneled)) {
+  static boost::mpi::communicator world;
+  g_world = &world;
+}
+
+boost::mpi::communicator& World::comm() {
+  if (!g_world) {
+    // Library use without the CLI (tests with their own main create World first).
+    throw Error("MPI world not initialised");
+  }
+  return *g_world;
+}
+int World::rank() { return comm().rank(); }
+int World::size() { return comm().size(); }
+
+std::string shared_tag(const boost::mpi::communicator& comm) {
+  std::string tag;
+  if (comm.rank() == 0) {
+    const auto t = std::chrono::system_clock::now().time_since_epoch().count();
+    tag = std::to_string(::getpid()) + "-" + std::to_string(t % 1000000007);
+  }
+  boost::mpi::broadcast(comm, tag, 0);
+  return tag;
+}
+
+void check_all(const boost::mpi::communicator& comm, const std::string& local_error) {
+  const int failed_here = local_error.empty() ? comm.size() : comm.rank();
+  int first_failed = 0;
+  boost::mpi::all_reduce(comm, failed_here, first_failed, boost::mpi::minimum<int>());
+  if (first_failed == comm.size()) return;
+  std::string message = local_error;
+  boost::mpi::broadcast(comm, message, first_failed);
+  if (comm.size() > 1 && message.rfind("[rank ", 0) != 0)
+    message = "[rank " + std::to_string(first_failed) + "] " + message;
+  throw Error(message);
+}
+
+}  // namespace cfma::par

@@ -1,0 +1,42 @@
+#pragma once
+// The MPI world (Boost.MPI) and block sharding. Rank r of P owns the contiguous block
+// [begin, end) of any index list of length n: the first n % P ranks get one extra item.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/mpi/communicator.hpp>
+#include <boost/mpi/environment.hpp>
+
+namespace cfma::par {
+
+struct Block {
+  std::int64_t begin = 0;
+  std::int64_t end = 0;
+  std::int64_t size() const { return end - begin; }
+};
+
+Block block_of(std::int64_t n, int rank, int size);
+
+// Process-wide MPI environment; created once by the CLI (or a test main).
+class World {
+ public:
+  World(int& argc, char**& argv);
+  static boost::mpi::communicator& comm();
+  static int rank();
+  static int size();
+
+ private:
+  std::unique_ptr<boost::mpi::environment> env_;
+};
+
+// A job-unique tag chosen by rank 0 and broadcast (used for temporary file names).
+std::string shared_tag(const boost::mpi::communicator& comm);
+
+// Throws on every rank when any rank reports failure: lets a job stop cleanly (all ranks
+// leave the collective section together) after a rank-local error. The message of the
+// lowest failing rank is propagated, prefixed with its rank.
+void check_all(const boost::mpi::communicator& comm, const std::string& local_error);
+
+}  // namespace cfma::par
