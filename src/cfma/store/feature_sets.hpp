@@ -1,0 +1,72 @@
+#pragma once
+// Feature sets: the matrices probes and similarity work on. A set is a column-wise
+// concatenation of blocks, each a column range of a 2-D (or flattened N-D) float32 dataset whose
+// rows follow features.h5's row order; or the seeded Gaussian-noise baseline. Rows are read in
+// chunks (never a whole set in memory), converted to double.
+//
+// Names: "input" (/mel_db), "hand/<feature>" (each /hand dataset; wavelet_stats_25 also split
+// into its six statistics "hand/wavelet_<stat>_25"), "group/wavelets_combined_25",
+// "group/top_combined", "noise", and "<run>/<layer>" for activations.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace cfma::store {
+
+class File;
+
+struct FeatureBlock {
+  std::filesystem::path file;
+  std::string dataset;
+  std::int64_t col_begin = 0;  // within the flattened row
+  std::int64_t col_count = 0;
+};
+
+struct FeatureSet {
+  std::string name;
+  std::string display_name;
+  std::vector<FeatureBlock> blocks;  // empty for noise
+  std::int64_t rows = 0;
+  std::int64_t noise_columns = 0;    // > 0: the Gaussian-noise baseline
+  std::uint64_t noise_seed = 0;
+  std::int64_t columns() const;
+  bool is_noise() const { return noise_columns > 0; }
+};
+
+// The 23 hand-crafted sets of reference-spec 2.5, in its order (0 RMS ... 21 Top Combined,
+// 22 Random), as present in `features_h5`. `noise_seed` seeds set 22 (reference Q20 fix).
+std::vector<FeatureSet> hand_feature_sets(const std::filesystem::path& features_h5,
+                                          std::uint64_t noise_seed);
+// The network input: mel_db flattened (n_mels * frames columns).
+FeatureSet input_feature_set(const std::filesystem::path& features_h5);
+// Every /layers/<id> of an activations file, named "<run>/<id>" (run = file's "run" attribute).
+std::vector<FeatureSet> activation_feature_sets(const std::filesystem::path& activations_h5);
+// Finds a set by name in `sets` or throws StoreError listing a few valid names.
+const FeatureSet& find_feature_set(const std::vector<FeatureSet>& sets, const std::string& name);
+
+// Reads rows of a set; keeps its files open. Not thread-safe; one reader per thread.
+class FeatureReader {
+ public:
+  explicit FeatureReader(FeatureSet set);
+  ~FeatureReader();
+  FeatureReader(FeatureReader&&) noexcept;
+  const FeatureSet& set() const { return set_; }
+  // Rows [begin, begin+count) -> out (row-major, count x columns). NaN/Inf -> StoreError
+  // naming the set, dataset and row.
+  void read(std::int64_t begin, std::int64_t count, std::span<double> out);
+  // The rows listed in `sorted_rows` (ascending) -> out, reading covering ranges in chunks.
+  void read_rows(std::span<const std::int64_t> sorted_rows, std::span<double> out);
+
+ private:
+  struct Impl;
+  FeatureSet set_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Deterministic N(0,1) value for (seed, row, col): independent of chunking and rank count.
+double noise_value(std::uint64_t seed, std::int64_t row, std::int64_t col);
+
+}  // namespace cfma::store
