@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
     sub->add_option("config", stage_args[i].config, "config file (TOML)")->required();
     sub->add_option("--set", stage_args[i].overrides, "override a key: section.key=value");
     sub->add_flag("--force", stage_args[i].force, "recompute even when up to date");
+    if (job_stages[i].add_options) job_stages[i].add_options(*sub);
     sub->callback([&, i] {
       action = [&, i] {
         const auto doc = ConfigDoc::load(stage_args[i].config, stage_args[i].overrides);
@@ -74,6 +75,9 @@ int main(int argc, char** argv) {
   init_logging(rank, par::World::size(), verbose);
   try {
     return action ? action() : 0;
+  } catch (const Interrupted& e) {
+    if (rank == 0) std::fprintf(stderr, "cfma: %s\n", e.what());
+    return Interrupted::exit_code;
   } catch (const std::exception& e) {
     // One line per failing process; collective failures are reported by rank 0 only.
     std::string message = e.what();

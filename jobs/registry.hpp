@@ -25,6 +25,9 @@ struct Stage {
   // before anything runs, so `cfma run` fails on a bad key before hours of work.
   std::function<void(const ConfigDoc&)> validate;
   std::function<void(const ConfigDoc&, const StageOptions&)> run;
+  // Optional stage-specific command-line options (e.g. train's --run-index), bound to
+  // variables the stage's file owns.
+  std::function<void(CLI::App&)> add_options = nullptr;
 };
 
 struct Command {

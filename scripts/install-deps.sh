@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config git ca-certificates
+  build-essential cmake ninja-build pkg-config git ca-certificates
   openmpi-bin libopenmpi-dev libboost-mpi-dev libboost-serialization-dev
   libtorch-dev libopenblas0-pthread
   libhdf5-openmpi-dev hdf5-tools

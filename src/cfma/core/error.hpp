@@ -21,3 +21,12 @@ struct SimilarityError : Error { using Error::Error; };
 struct ReportError : Error { using Error::Error; };
 
 }  // namespace cfma
+
+namespace cfma {
+// A job stopped on request (SIGTERM/SIGUSR1) after writing a checkpoint. The CLI exits with
+// exit_code (3), which Slurm scripts read as "requeue me".
+struct Interrupted : Error {
+  using Error::Error;
+  static constexpr int exit_code = 3;
+};
+}  // namespace cfma

@@ -1,0 +1,52 @@
+// `cfma run CONFIG`: every stage listed in [run].stages, in pipeline order. Each stage skips
+// itself when its outputs are up to date, so re-running a finished or interrupted pipeline
+// only does the missing work.
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "cfma/core/error.hpp"
+#include "cfma/core/log.hpp"
+#include "cfma/core/run_config.hpp"
+#include "cfma/par/world.hpp"
+#include "jobs/registry.hpp"
+
+namespace cfma::jobs {
+namespace {
+
+const Registrar run_command{Command{
+    "run", "run the pipeline stages of a config in order (skipping up-to-date ones)",
+    [](CLI::App& app) -> std::function<int()> {
+      struct Args {
+        std::string file;
+        std::vector<std::string> overrides;
+        bool force = false;
+      };
+      static Args args;
+      app.add_option("config", args.file, "config file (TOML)")->required();
+      app.add_option("--set", args.overrides, "override a key: section.key=value");
+      app.add_flag("--force", args.force, "recompute every stage");
+      return [] {
+        const auto doc = ConfigDoc::load(args.file, args.overrides);
+        validate_config(doc);
+        const auto run = parse_run_config(doc);
+        for (const auto& name : run.stages) {
+          const bool known = std::any_of(stages().begin(), stages().end(),
+                                         [&](const Stage& s) { return s.name == name; });
+          if (!known) throw ConfigError(args.file + ": run.stages: unknown stage '" + name + "'");
+        }
+        ProgressMeter total("pipeline", static_cast<std::int64_t>(run.stages.size()), "stages", 0.0);
+        std::int64_t done = 0;
+        for (const auto& stage : stages()) {  // registry order = pipeline order
+          if (std::find(run.stages.begin(), run.stages.end(), stage.name) == run.stages.end()) continue;
+          spdlog::info("=== stage {} ===", stage.name);
+          stage.run(doc, StageOptions{args.force});
+          par::World::comm().barrier();
+          total.finish(++done);
+        }
+        return 0;
+      };
+    }}};
+
+}  // namespace
+}  // namespace cfma::jobs
