@@ -1,0 +1,57 @@
+#include "cfma/sim/config.hpp"
+
+#include <algorithm>
+
+#include "cfma/core/error.hpp"
+
+namespace cfma::sim {
+
+SimilarityConfig parse_similarity_config(const ConfigDoc& doc) {
+  const auto s = doc.section("similarity");
+  SimilarityConfig c;
+  c.measures = s.get_string_list("measures", c.measures);
+  for (const auto& m : c.measures)
+    if (std::find(known_measures().begin(), known_measures().end(), m) == known_measures().end())
+      throw ConfigError("[similarity] measures: unknown measure '" + m +
+                        "' (known: linear_cka, debiased_cka, minibatch_cka, cca_r2, cca_r2_mean, lr_r2)");
+  if (c.measures.empty()) throw ConfigError("[similarity] measures: empty list");
+  c.splits = s.get_string_list("splits", c.splits);
+  for (const auto& split : c.splits)
+    if (split != "train" && split != "test")
+      throw ConfigError("[similarity] splits: unknown split '" + split + "' (train, test)");
+  c.sets = s.get_string_list("sets", c.sets);
+  if (c.sets.empty()) throw ConfigError("[similarity] sets: empty list");
+  c.chunk_rows = s.get_int("chunk_rows", c.chunk_rows, at_least(1));
+  c.minibatch_size = s.get_int("minibatch_size", c.minibatch_size, at_least(4));
+  c.max_feature_space_dim = s.get_int("max_feature_space_dim", c.max_feature_space_dim, at_least(1));
+  c.noise_seed = static_cast<std::uint64_t>(s.get_int("noise_seed", 0, at_least(0)));
+  c.bootstrap = static_cast<int>(s.get_int("bootstrap", c.bootstrap, between(0, 100000)));
+  c.permutations = static_cast<int>(s.get_int("permutations", c.permutations, between(0, 100000)));
+  c.seed = static_cast<std::uint64_t>(s.get_int("seed", 0, at_least(0)));
+  c.rank_tolerance = s.get_double("rank_tolerance", c.rank_tolerance, between(0.0, 1.0));
+  c.max_accumulator_gib = s.get_double("max_accumulator_gib", c.max_accumulator_gib, greater_than(0.0));
+  if (c.permutations > 0 &&
+      std::find(c.measures.begin(), c.measures.end(), "minibatch_cka") == c.measures.end())
+    throw ConfigError("[similarity] permutations: p-values are computed for minibatch_cka; add it to measures");
+  if (c.bootstrap > 0 &&
+      std::find(c.measures.begin(), c.measures.end(), "linear_cka") == c.measures.end())
+    throw ConfigError("[similarity] bootstrap: CIs are computed for linear_cka; add it to measures");
+  return c;
+}
+
+nlohmann::json to_json(const SimilarityConfig& c) {
+  return {{"measures", c.measures},
+          {"splits", c.splits},
+          {"sets", c.sets},
+          {"chunk_rows", c.chunk_rows},
+          {"minibatch_size", c.minibatch_size},
+          {"max_feature_space_dim", c.max_feature_space_dim},
+          {"noise_seed", c.noise_seed},
+          {"bootstrap", c.bootstrap},
+          {"permutations", c.permutations},
+          {"seed", c.seed},
+          {"rank_tolerance", c.rank_tolerance},
+          {"max_accumulator_gib", c.max_accumulator_gib}};
+}
+
+}  // namespace cfma::sim

@@ -1,0 +1,79 @@
+#include "cfma/sim/measures.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <Eigen/Eigenvalues>
+
+namespace cfma::sim {
+
+double linear_cka(const Matrix& cross, const Matrix& gram_x, const Matrix& gram_y) {
+  return linear_cka(cross.squaredNorm(), gram_x.norm(), gram_y.norm());
+}
+
+double linear_cka(double cross_norm2, double gram_x_norm, double gram_y_norm) {
+  // (num / ||X'X||) / ||Y'Y||: the original's order of operations, in float64.
+  return cross_norm2 / gram_x_norm / gram_y_norm;
+}
+
+double unbiased_hsic(const HsicTerms& t) {
+  const double n = t.n;
+  return (t.trace_kl + t.sum_k * t.sum_l / ((n - 1) * (n - 2)) - 2.0 / (n - 2) * t.sum_kl) /
+         (n * (n - 3));
+}
+
+HsicTerms hsic_terms(const LinearKernelSums& s) {
+  return {s.n, s.cross_norm2 - s.sum_ab, s.sx_norm2 - s.sum_a, s.sy_norm2 - s.sum_b,
+          s.sx_cross_sy - s.a_dot_ys - s.b_dot_xs + s.sum_ab};
+}
+
+double debiased_cka(double hsic_xy, double hsic_xx, double hsic_yy) {
+  return hsic_xy / std::sqrt(hsic_xx * hsic_yy);
+}
+
+HsicTerms hsic_terms(const Matrix& k, const Vector& k_rows, const Matrix& l, const Vector& l_rows) {
+  return {static_cast<double>(k.rows()), k.cwiseProduct(l).sum(), k_rows.sum(), l_rows.sum(),
+          k_rows.dot(l_rows)};
+}
+
+Matrix zero_diagonal_gram(const Eigen::Ref<const Matrix>& x_t) {
+  Matrix k = Matrix::Zero(x_t.cols(), x_t.cols());
+  k.selfadjointView<Eigen::Lower>().rankUpdate(x_t.transpose());
+  k.triangularView<Eigen::StrictlyUpper>() = k.transpose();
+  k.diagonal().setZero();
+  return k;
+}
+
+Whitening whitening(const Matrix& cov, double rank_tolerance) {
+  Eigen::SelfAdjointEigenSolver<Matrix> eig(cov);
+  const Vector& lambda = eig.eigenvalues();  // ascending
+  const double largest = lambda.size() ? std::max(lambda(lambda.size() - 1), 0.0) : 0.0;
+  Eigen::Index first = 0;
+  while (first < lambda.size() && !(lambda(first) > rank_tolerance * largest)) ++first;
+  const Eigen::Index rank = lambda.size() - first;
+  Whitening w;
+  w.rank = rank;
+  w.w = eig.eigenvectors().rightCols(rank) *
+        lambda.tail(rank).cwiseSqrt().cwiseInverse().asDiagonal();
+  return w;
+}
+
+double cca_r2(const Matrix& cross, const Whitening& wx, const Whitening& wy, Eigen::Index px) {
+  // Qy'Qx = Wy' Y'X Wx
+  return (wy.w.transpose() * cross.transpose() * wx.w).squaredNorm() / static_cast<double>(px);
+}
+
+double cca_r2_mean(const Matrix& cross, const Whitening& wx, const Whitening& wy) {
+  const auto r = std::min(wx.rank, wy.rank);
+  if (r == 0) return 0.0;
+  return (wy.w.transpose() * cross.transpose() * wx.w).squaredNorm() / static_cast<double>(r);
+}
+
+double lr_r2(const Matrix& cross, const Whitening& wy, double trace_x) {
+  // Qy'X = Wy' Y'X
+  return (wy.w.transpose() * cross.transpose()).squaredNorm() / trace_x;
+}
+
+Matrix centred(const Matrix& x) { return x.rowwise() - x.colwise().mean(); }
+
+}  // namespace cfma::sim

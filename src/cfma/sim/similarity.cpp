@@ -1,0 +1,356 @@
+#include "cfma/sim/similarity.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
+
+#include <spdlog/spdlog.h>
+
+#include "cfma/core/error.hpp"
+#include "cfma/par/reduce.hpp"
+#include "cfma/par/world.hpp"
+#include "cfma/sim/accumulator.hpp"
+
+namespace cfma::sim {
+
+namespace {
+
+using Rows = std::vector<std::int64_t>;
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+std::size_t to_size(std::int64_t v) { return static_cast<std::size_t>(v); }
+
+bool wants(const SimilarityConfig& c, const std::string& measure) {
+  return std::find(c.measures.begin(), c.measures.end(), measure) != c.measures.end();
+}
+
+// A piece of this rank's work: positions [begin, end) of the sorted split row list; for the
+// minibatch path also the minibatch's global index.
+struct Unit {
+  std::int64_t begin = 0, end = 0;
+  std::int64_t minibatch = -1;
+};
+
+std::vector<Unit> work_units(std::int64_t n, bool minibatch_mode, std::int64_t b, std::int64_t chunk,
+                             const boost::mpi::communicator& comm) {
+  std::vector<Unit> units;
+  if (minibatch_mode) {
+    const std::int64_t count = std::max<std::int64_t>(1, n / b);  // last one takes the remainder
+    const auto mine = par::block_of(count, comm.rank(), comm.size());
+    for (std::int64_t k = mine.begin; k < mine.end; ++k)
+      units.push_back({k * b, k == count - 1 ? n : (k + 1) * b, k});
+  } else {
+    const auto mine = par::block_of(n, comm.rank(), comm.size());
+    for (std::int64_t pos = mine.begin; pos < mine.end; pos += chunk)
+      units.push_back({pos, std::min(pos + chunk, mine.end), -1});
+  }
+  return units;
+}
+
+// Reads `rows` of a set into `buffer` and centres them: returns the D x rows view.
+ConstMap read_centred(store::FeatureReader& reader, std::span<const std::int64_t> rows,
+                      const Vector& mean, std::vector<double>& buffer) {
+  const auto d = reader.set().columns();
+  buffer.resize(rows.size() * to_size(d));
+  reader.read_rows(rows, buffer);
+  Eigen::Map<Matrix> x(buffer.data(), d, static_cast<Eigen::Index>(rows.size()));
+  x.colwise() -= mean;
+  return ConstMap(buffer.data(), d, x.cols());
+}
+
+// Runs `work` on this rank; then every rank learns whether any rank failed (so all leave the
+// collective section together) and throws SimilarityError with the first failure.
+template <class F>
+void collective_step(const boost::mpi::communicator& comm, F&& work) {
+  std::string error;
+  try {
+    work();
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  try {
+    par::check_all(comm, error);
+  } catch (const Error& e) {
+    throw SimilarityError(std::string("similarity: ") + e.what());
+  }
+}
+
+std::vector<Vector> train_means(std::vector<store::FeatureReader>& readers, const Rows& train,
+                                std::int64_t chunk, const boost::mpi::communicator& comm) {
+  std::vector<std::size_t> offset{0};
+  for (auto& r : readers) offset.push_back(offset.back() + to_size(r.set().columns()));
+  std::vector<double> sums(offset.back(), 0.0);
+  collective_step(comm, [&] {
+    std::vector<double> buffer;
+    for (const auto& unit : work_units(static_cast<std::int64_t>(train.size()), false, 0, chunk, comm)) {
+      const std::span<const std::int64_t> rows(train.data() + unit.begin, to_size(unit.end - unit.begin));
+      for (std::size_t i = 0; i < readers.size(); ++i) {
+        const auto x = read_centred(readers[i], rows, Vector::Zero(readers[i].set().columns()), buffer);
+        Eigen::Map<Vector>(sums.data() + offset[i], x.rows()) += x.rowwise().sum();
+      }
+    }
+  });
+  par::all_reduce_sum(comm, std::span<double>(sums));
+  std::vector<Vector> means;
+  for (std::size_t i = 0; i < readers.size(); ++i)
+    means.push_back(Eigen::Map<Vector>(sums.data() + offset[i], readers[i].set().columns()) /
+                    static_cast<double>(train.size()));
+  return means;
+}
+
+// Percentile with linear interpolation (numpy's default) of unsorted values.
+double percentile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(pos));
+  const auto hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
+}
+
+Matrix nan_matrix(int s) { return Matrix::Constant(s, s, nan); }
+
+// Bootstrap replicate r's linear CKA of every feature-space pair (NaN elsewhere). Train
+// replicates are re-centred by their own weighted mean; test replicates keep the train mean.
+Matrix bootstrap_cka(const Accumulator& acc, bool recentre) {
+  const int s = acc.sets();
+  const double n = acc.rows();
+  auto centred_cross = [&](int a, int b) {
+    Matrix c = acc.cross(a, b);
+    if (recentre) c -= acc.column_sums(a) * acc.column_sums(b).transpose() / n;
+    return c;
+  };
+  Matrix out = nan_matrix(s);
+  std::vector<double> gram_norm(to_size(s), nan);
+  for (int a = 0; a < s; ++a)
+    if (acc.plan().feature_space[to_size(a)]) gram_norm[to_size(a)] = centred_cross(a, a).norm();
+  for (int a = 0; a < s; ++a)
+    for (int b = a; b < s; ++b) {
+      if (!acc.plan().feature_space[to_size(a)] || !acc.plan().feature_space[to_size(b)]) continue;
+      out(a, b) = out(b, a) =
+          linear_cka(centred_cross(a, b).squaredNorm(), gram_norm[to_size(a)], gram_norm[to_size(b)]);
+    }
+  return out;
+}
+
+SplitResult measures_of(const Accumulator& acc, const std::vector<Accumulator>& boot,
+                        const SplitRows& split, const std::vector<store::FeatureSet>& sets,
+                        const SimilarityConfig& config) {
+  const int s = acc.sets();
+  const auto& fs = acc.plan().feature_space;
+  SplitResult r;
+  r.split = split.name;
+  r.rows = static_cast<std::int64_t>(split.rows.size());
+  r.path.resize(s, s);
+  for (const auto& m : config.measures) r.values[m] = nan_matrix(s);
+
+  // Per-set quantities, computed once.
+  std::vector<double> gram_norm(to_size(s), nan), trace(to_size(s), nan), hsic_self(to_size(s), nan);
+  std::vector<std::optional<Whitening>> white(to_size(s));
+  const bool need_white = wants(config, "cca_r2") || wants(config, "cca_r2_mean") || wants(config, "lr_r2");
+  for (int a = 0; a < s; ++a) {
+    if (!fs[to_size(a)]) continue;
+    const Matrix g = acc.gram(a);
+    gram_norm[to_size(a)] = g.norm();
+    trace[to_size(a)] = g.trace();
+    if (acc.plan().debiased) hsic_self[to_size(a)] = unbiased_hsic(hsic_terms(acc.kernel_sums(a, a)));
+    if (need_white) white[to_size(a)] = whitening(g, config.rank_tolerance);
+  }
+  auto minibatch_cka = [&](int a, int b) {
+    return acc.minibatch_hsic(a, b) / std::sqrt(acc.minibatch_hsic(a, a) * acc.minibatch_hsic(b, b));
+  };
+  auto set = [&](const std::string& m, int a, int b, double v) {
+    if (r.values.count(m)) r.values[m](a, b) = v;
+  };
+  for (int a = 0; a < s; ++a)
+    for (int b = a; b < s; ++b) {
+      const bool feature_space = fs[to_size(a)] && fs[to_size(b)];
+      r.path(a, b) = r.path(b, a) =
+          static_cast<std::int32_t>(feature_space ? PairPath::feature_space : PairPath::minibatch);
+      if (acc.plan().minibatch) {
+        const double v = minibatch_cka(a, b);
+        set("minibatch_cka", a, b, v);
+        set("minibatch_cka", b, a, v);
+      }
+      if (!feature_space) {  // CKA cells take the minibatch estimate; CCA/LR stay NaN
+        const double v = minibatch_cka(a, b);
+        for (const char* m : {"linear_cka", "debiased_cka"}) { set(m, a, b, v); set(m, b, a, v); }
+        continue;
+      }
+      const Matrix c = acc.cross(a, b);  // X_a' X_b
+      const double cka = linear_cka(c.squaredNorm(), gram_norm[to_size(a)], gram_norm[to_size(b)]);
+      set("linear_cka", a, b, cka);
+      set("linear_cka", b, a, cka);
+      if (acc.plan().debiased) {
+        const double v = debiased_cka(unbiased_hsic(hsic_terms(acc.kernel_sums(a, b))),
+                                      hsic_self[to_size(a)], hsic_self[to_size(b)]);
+        set("debiased_cka", a, b, v);
+        set("debiased_cka", b, a, v);
+      }
+      if (need_white) {
+        const auto &wa = *white[to_size(a)], &wb = *white[to_size(b)];
+        set("cca_r2", a, b, cca_r2(c, wa, wb, sets[to_size(a)].columns()));
+        set("cca_r2", b, a, cca_r2(c.transpose(), wb, wa, sets[to_size(b)].columns()));
+        set("cca_r2_mean", a, b, cca_r2_mean(c, wa, wb));
+        set("cca_r2_mean", b, a, cca_r2_mean(c.transpose(), wb, wa));
+        set("lr_r2", a, b, lr_r2(c, wb, trace[to_size(a)]));
+        set("lr_r2", b, a, lr_r2(c.transpose(), wa, trace[to_size(b)]));
+      }
+    }
+
+  if (!boot.empty()) {
+    std::vector<Matrix> reps;
+    for (const auto& rep : boot) reps.push_back(bootstrap_cka(rep, split.name == "train"));
+    Matrix lo = nan_matrix(s), hi = nan_matrix(s);
+    for (int a = 0; a < s; ++a)
+      for (int b = 0; b < s; ++b) {
+        if (!fs[to_size(a)] || !fs[to_size(b)]) continue;
+        std::vector<double> v;
+        for (const auto& m : reps) v.push_back(m(a, b));
+        lo(a, b) = percentile(v, 0.025);
+        hi(a, b) = percentile(std::move(v), 0.975);
+      }
+    r.ci_low["linear_cka"] = lo;
+    r.ci_high["linear_cka"] = hi;
+  }
+  if (acc.plan().permutations > 0) {
+    Matrix p(s, s);
+    for (int a = 0; a < s; ++a)
+      for (int b = 0; b < s; ++b) {
+        const double observed = acc.minibatch_hsic(a, b);
+        int at_least_as_large = 0;
+        for (int k = 0; k < acc.plan().permutations; ++k)
+          at_least_as_large += acc.permuted_minibatch_hsic(k, a, b) >= observed ? 1 : 0;
+        p(a, b) = (1.0 + at_least_as_large) / (1.0 + acc.plan().permutations);
+      }
+    r.p_value["minibatch_cka"] = p;
+  }
+  return r;
+}
+
+}  // namespace
+
+int bootstrap_weight(std::uint64_t seed, int replicate, std::int64_t row) {
+  auto mix = [](std::uint64_t x) {
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+  };
+  const std::uint64_t h = mix(mix(mix(seed ^ 0x5bd1e995ULL) ^ static_cast<std::uint64_t>(replicate)) ^
+                              static_cast<std::uint64_t>(row));
+  const double u = (static_cast<double>(h >> 11) + 0.5) / 9007199254740992.0;
+  // Poisson(1) by inversion: P(k) = e^-1 / k!
+  double p = std::exp(-1.0), cdf = p;
+  int k = 0;
+  while (u > cdf && k < 20) {
+    ++k;
+    p /= k;
+    cdf += p;
+  }
+  return k;
+}
+
+std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>& sets,
+                                            const std::vector<SplitRows>& splits,
+                                            const Rows& train_rows, const SimilarityConfig& config,
+                                            const boost::mpi::communicator& comm) {
+  const int s = static_cast<int>(sets.size());
+  if (s == 0) throw SimilarityError("similarity: no feature sets selected");
+  for (const auto& set : sets) {
+    if (set.columns() <= 0)
+      throw SimilarityError("similarity: feature set '" + set.name + "' has no columns (D = 0)");
+    if (set.rows != sets.front().rows)
+      throw SimilarityError("similarity: feature set '" + set.name + "' has " + std::to_string(set.rows) +
+                            " rows but '" + sets.front().name + "' has " + std::to_string(sets.front().rows) +
+                            " (different row counts: extracted from another features.h5?)");
+  }
+  auto sorted_rows = [&](const std::string& name, Rows rows) {
+    std::sort(rows.begin(), rows.end());
+    if (rows.size() < 4)
+      throw SimilarityError("similarity: split '" + name + "' has " + std::to_string(rows.size()) +
+                            " rows; at least 4 are needed");
+    if (std::adjacent_find(rows.begin(), rows.end()) != rows.end())
+      throw SimilarityError("similarity: split '" + name + "' lists a row twice");
+    if (rows.front() < 0 || rows.back() >= sets.front().rows)
+      throw SimilarityError("similarity: split '" + name + "' has row " + std::to_string(rows.back()) +
+                            " outside the sets' " + std::to_string(sets.front().rows) + " rows");
+    return rows;
+  };
+
+  AccumulatorPlan plan;
+  bool any_wide = false;
+  for (const auto& set : sets) {
+    plan.dims.push_back(set.columns());
+    plan.feature_space.push_back(set.columns() <= config.max_feature_space_dim);
+    any_wide = any_wide || !plan.feature_space.back();
+  }
+  plan.debiased = wants(config, "debiased_cka");
+  plan.minibatch = any_wide || wants(config, "minibatch_cka") || config.permutations > 0;
+  plan.permutations = plan.minibatch ? config.permutations : 0;
+  plan.seed = config.seed;
+  AccumulatorPlan boot_plan{plan.dims, plan.feature_space, false, false, 0, config.seed};
+
+  const double gib = static_cast<double>(1ULL << 30);
+  const double b = static_cast<double>(config.minibatch_size);
+  double bytes = 8.0 * static_cast<double>(plan.buffer_size() + to_size(config.bootstrap) * boot_plan.buffer_size());
+  if (plan.minibatch) bytes += 8.0 * (s + 2) * (2 * b) * (2 * b);  // minibatch Grams (b <= size < 2b)
+  if (comm.rank() == 0) {
+    for (int i = 0; i < s; ++i)
+      spdlog::info("similarity: '{}' (D = {}): {}", sets[to_size(i)].name, plan.dims[to_size(i)],
+                   plan.feature_space[to_size(i)] ? "feature-space Gram blocks"
+                                                  : fmt::format("minibatch path (b = {})", config.minibatch_size));
+    spdlog::info("similarity: {} sets, accumulators {:.2f} GiB per rank{}", s, bytes / gib,
+                 plan.minibatch ? fmt::format(", minibatch HSIC for all pairs (b = {})", config.minibatch_size) : "");
+  }
+  if (bytes / gib > config.max_accumulator_gib)
+    throw SimilarityError(fmt::format(
+        "similarity: accumulators would need {:.1f} GiB per rank (> max_accumulator_gib = {}); select "
+        "fewer sets or lower max_feature_space_dim so wide sets take the minibatch path",
+        bytes / gib, config.max_accumulator_gib));
+
+  const Rows train = sorted_rows("train", train_rows);
+  std::vector<store::FeatureReader> readers;
+  for (const auto& set : sets) readers.emplace_back(set);
+  const auto means = train_means(readers, train, config.chunk_rows, comm);
+
+  std::vector<SplitResult> results;
+  for (const auto& split : splits) {
+    const Rows rows = sorted_rows(split.name, split.rows);
+    Accumulator acc(plan);
+    std::vector<Accumulator> boot(to_size(config.bootstrap), Accumulator(boot_plan));
+    collective_step(comm, [&] {
+      std::vector<std::vector<double>> buffers(to_size(s));
+      std::vector<double> wide_buffer;
+      for (const auto& unit : work_units(static_cast<std::int64_t>(rows.size()), plan.minibatch,
+                                         config.minibatch_size, config.chunk_rows, comm)) {
+        const std::span<const std::int64_t> chunk(rows.data() + unit.begin, to_size(unit.end - unit.begin));
+        std::vector<ConstMap> chunk_t;  // every feature-space set, read once for all its pairs
+        for (int i = 0; i < s; ++i)
+          chunk_t.push_back(plan.feature_space[to_size(i)]
+                                ? read_centred(readers[to_size(i)], chunk, means[to_size(i)], buffers[to_size(i)])
+                                : ConstMap(nullptr, 0, 0));
+        acc.add_rows(chunk_t);
+        std::vector<double> weights(chunk.size());
+        for (int k = 0; k < config.bootstrap; ++k) {
+          for (std::size_t r = 0; r < chunk.size(); ++r)
+            weights[r] = bootstrap_weight(config.seed, k, chunk[r]);
+          boot[to_size(k)].add_rows(chunk_t, weights.data());
+        }
+        if (!plan.minibatch) continue;
+        std::vector<Matrix> grams;  // K~ of every set for this minibatch
+        for (int i = 0; i < s; ++i)
+          grams.push_back(zero_diagonal_gram(
+              plan.feature_space[to_size(i)]
+                  ? chunk_t[to_size(i)]
+                  : read_centred(readers[to_size(i)], chunk, means[to_size(i)], wide_buffer)));
+        acc.add_minibatch(unit.minibatch, grams);
+      }
+    });
+    par::all_reduce_sum(comm, acc.buffer());
+    for (auto& rep : boot) par::all_reduce_sum(comm, rep.buffer());
+    results.push_back(measures_of(acc, boot, split, sets, config));
+  }
+  return results;
+}
+
+}  // namespace cfma::sim
