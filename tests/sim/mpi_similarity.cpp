@@ -1,0 +1,218 @@
+// MPI test (run at 1, 2 and 4 ranks): the distributed reduction gives the same matrices as a
+// dense single-process computation on the same data (so the same for every rank count), for
+// the feature-space path and the minibatch path; bad inputs fail on every rank.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "cfma/core/error.hpp"
+#include "cfma/par/world.hpp"
+#include "cfma/sim/output.hpp"
+#include "cfma/sim/similarity.hpp"
+#include "cfma/store/h5.hpp"
+#include "tests/test_paths.hpp"
+
+namespace cfma::sim {
+namespace {
+
+constexpr std::int64_t n_rows = 90;
+
+std::vector<float> values(std::int64_t cols, double phase, bool with_nan = false) {
+  std::vector<float> v(static_cast<std::size_t>(n_rows * cols));
+  for (std::int64_t r = 0; r < n_rows; ++r)
+    for (std::int64_t c = 0; c < cols; ++c)
+      v[static_cast<std::size_t>(r * cols + c)] = static_cast<float>(
+          std::sin(phase + 0.37 * static_cast<double>(r * (c + 1))) * (1.0 + 0.1 * static_cast<double>(c)) +
+          5.0 + 0.3 * std::cos(0.11 * static_cast<double>(r) * phase));
+  if (with_nan) v[static_cast<std::size_t>(40 * cols + 1)] = std::nanf("");
+  return v;
+}
+
+struct Fixture {
+  std::vector<store::FeatureSet> sets;
+  std::vector<std::int64_t> train, test;
+  std::filesystem::path features;
+};
+
+store::FeatureSet set_of(const std::filesystem::path& file, const std::string& ds, std::int64_t cols,
+                         std::int64_t rows = n_rows) {
+  store::FeatureSet s;
+  s.name = ds.substr(1);
+  s.display_name = s.name;
+  s.rows = rows;
+  s.blocks.push_back({file, ds, 0, cols});
+  return s;
+}
+
+Fixture make_files(const std::string& name) {
+  auto& comm = par::World::comm();
+  const bool root = comm.rank() == 0;
+  const auto dir = test::scratch_dir(name);
+  Fixture f;
+  f.features = dir / "features.h5";
+  std::vector<std::int64_t> rows(n_rows);
+  std::iota(rows.begin(), rows.end(), 0);
+  for (std::int64_t r = 0; r < n_rows; ++r) (r % 3 == 2 ? f.test : f.train).push_back(r);
+  std::reverse(f.test.begin(), f.test.end());  // test rows in non-ascending order (reference Q3)
+  {
+    auto file = store::File::create(f.features, comm);
+    const std::vector<std::pair<std::string, std::int64_t>> datasets = {{"/a", 3}, {"/b", 6}, {"/w", 40}, {"/bad", 2}};
+    for (std::size_t i = 0; i < datasets.size(); ++i) {
+      const auto& [ds, cols] = datasets[i];
+      file.create<float>(ds, {static_cast<hsize_t>(n_rows), static_cast<hsize_t>(cols)});
+      const auto v = values(cols, 0.5 + static_cast<double>(i), ds == "/bad");
+      file.write_all_from_root<float>(ds, std::span<const float>(v), root);
+    }
+    file.create<std::int64_t>("/split/train", {f.train.size()});
+    file.write_all_from_root<std::int64_t>("/split/train", std::span<const std::int64_t>(f.train), root);
+    file.create<std::int64_t>("/split/test", {f.test.size()});
+    file.write_all_from_root<std::int64_t>("/split/test", std::span<const std::int64_t>(f.test), root);
+  }
+  const auto act = dir / "run.h5";
+  {
+    auto file = store::File::create(act, comm);
+    file.create<float>("/layers/conv3", {static_cast<hsize_t>(n_rows), 5});
+    const auto v = values(5, 3.3);
+    file.write_all_from_root<float>("/layers/conv3", std::span<const float>(v), root);
+    file.set_attr("run", std::string("net-family-s1"));
+  }
+  comm.barrier();
+  f.sets = store::activation_feature_sets(act);
+  f.sets.push_back(set_of(f.features, "/a", 3));
+  f.sets.push_back(set_of(f.features, "/b", 6));
+  f.sets.push_back(set_of(f.features, "/w", 40));
+  store::FeatureSet noise;
+  noise.name = "noise";
+  noise.rows = n_rows;
+  noise.noise_columns = 4;
+  noise.noise_seed = 7;
+  f.sets.push_back(noise);
+  return f;
+}
+
+Matrix dense(const store::FeatureSet& set, const std::vector<std::int64_t>& rows, const Vector& mean) {
+  store::FeatureReader reader(set);
+  Matrix x(static_cast<Eigen::Index>(rows.size()), set.columns());
+  std::vector<double> row(static_cast<std::size_t>(set.columns()));
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    reader.read(rows[r], 1, row);
+    x.row(static_cast<Eigen::Index>(r)) = Eigen::Map<Eigen::RowVectorXd>(row.data(), set.columns());
+  }
+  return x.rowwise() - mean.transpose();
+}
+
+double dense_hsic(const Matrix& x, const Matrix& y) {
+  const Matrix k = zero_diagonal_gram(x.transpose()), l = zero_diagonal_gram(y.transpose());
+  return unbiased_hsic(hsic_terms(k, k.rowwise().sum(), l, l.rowwise().sum()));
+}
+
+TEST(DistributedSimilarity, MatchesDenseComputationOnAnyRankCount) {
+  const auto f = make_files("sim_mpi_dense");
+  SimilarityConfig config;
+  config.measures = {"linear_cka", "debiased_cka", "minibatch_cka", "cca_r2", "cca_r2_mean", "lr_r2"};
+  config.max_feature_space_dim = 10;  // /w (40 columns) takes the minibatch path
+  config.minibatch_size = 8;
+  config.chunk_rows = 7;
+  config.permutations = 4;
+  config.bootstrap = 3;
+  const auto results = compute_similarity(f.sets, {{"train", f.train}, {"test", f.test}}, f.train, config,
+                                          par::World::comm());
+  ASSERT_EQ(results.size(), 2u);
+  const int s = static_cast<int>(f.sets.size());
+  for (const auto& r : results) {
+    auto rows = r.split == "train" ? f.train : f.test;
+    std::sort(rows.begin(), rows.end());
+    std::vector<Matrix> x;
+    for (const auto& set : f.sets) {
+      const Matrix all_train = dense(set, f.train, Vector::Zero(set.columns()));
+      x.push_back(dense(set, rows, all_train.colwise().mean().transpose()));
+    }
+    // Minibatches: consecutive blocks of 8 sorted rows, the last absorbing the remainder.
+    const Eigen::Index n = static_cast<Eigen::Index>(rows.size()), count = n / 8;
+    auto minibatch_hsic = [&](int a, int b) {
+      double h = 0;
+      for (Eigen::Index m = 0; m < count; ++m) {
+        const Eigen::Index begin = m * 8, size = (m == count - 1 ? n : begin + 8) - begin;
+        h += dense_hsic(x[static_cast<std::size_t>(a)].middleRows(begin, size),
+                        x[static_cast<std::size_t>(b)].middleRows(begin, size));
+      }
+      return h;
+    };
+    for (int a = 0; a < s; ++a)
+      for (int b = 0; b < s; ++b) {
+        const Matrix &xa = x[static_cast<std::size_t>(a)], &xb = x[static_cast<std::size_t>(b)];
+        const double mb = minibatch_hsic(a, b) / std::sqrt(minibatch_hsic(a, a) * minibatch_hsic(b, b));
+        EXPECT_NEAR(r.values.at("minibatch_cka")(a, b), mb, 1e-9) << r.split << " " << a << "," << b;
+        const bool wide = xa.cols() > 10 || xb.cols() > 10;
+        EXPECT_EQ(r.path(a, b), wide ? 1 : 0);
+        if (wide) {
+          EXPECT_NEAR(r.values.at("linear_cka")(a, b), mb, 1e-9);
+          EXPECT_TRUE(std::isnan(r.values.at("cca_r2")(a, b)));
+          continue;
+        }
+        const double cka = linear_cka(xa.transpose() * xb, xa.transpose() * xa, xb.transpose() * xb);
+        EXPECT_NEAR(r.values.at("linear_cka")(a, b), cka, 1e-9) << r.split << " " << a << "," << b;
+        EXPECT_NEAR(r.values.at("debiased_cka")(a, b),
+                    debiased_cka(dense_hsic(xa, xb), dense_hsic(xa, xa), dense_hsic(xb, xb)), 1e-9);
+        const Matrix qa = xa.householderQr().householderQ() * Matrix::Identity(xa.rows(), xa.cols());
+        const Matrix qb = xb.householderQr().householderQ() * Matrix::Identity(xb.rows(), xb.cols());
+        EXPECT_NEAR(r.values.at("cca_r2")(a, b), (qb.transpose() * qa).squaredNorm() / static_cast<double>(xa.cols()), 1e-9);
+        EXPECT_NEAR(r.values.at("lr_r2")(a, b), (qb.transpose() * xa).squaredNorm() / xa.squaredNorm(), 1e-9);
+        const double lo = r.ci_low.at("linear_cka")(a, b), hi = r.ci_high.at("linear_cka")(a, b);
+        EXPECT_LE(lo, hi);
+        EXPECT_GE(lo, 0.0);
+        EXPECT_LE(hi, 1.0 + 1e-12);
+      }
+    for (int a = 0; a < s; ++a) {
+      EXPECT_NEAR(r.values.at("linear_cka")(a, a), 1.0, 1e-12);  // computed, not forced
+      const double p = r.p_value.at("minibatch_cka")(a, a);
+      EXPECT_GT(p, 0.0);
+      EXPECT_LE(p, 1.0);
+    }
+  }
+  // Outputs: rank 0 writes, reads back.
+  if (par::World::rank() == 0) {
+    const auto path = test::scratch_dir("sim_mpi_out_" + std::to_string(par::World::size())) / "similarity.h5";
+    write_similarity_h5(path, f.sets, results);
+    const auto file = store::File::open_serial(path);
+    EXPECT_EQ(file.read_strings("/set_names").front(), "net-family-s1/conv3");
+    const auto m = file.read_all<double>("/test/linear_cka");
+    ASSERT_EQ(m.size(), static_cast<std::size_t>(s * s));
+    EXPECT_DOUBLE_EQ(m[1], results[1].values.at("linear_cka")(0, 1));
+    const auto csv = similarity_csv(f.sets, results);
+    EXPECT_EQ(csv.substr(0, csv.find('\n')), "split,measure,set_a,set_b,value,ci_low,ci_high,p_value");
+  } else {
+    test::scratch_dir("sim_mpi_out_" + std::to_string(par::World::size()));
+  }
+}
+
+TEST(DistributedSimilarity, BadInputsFailOnEveryRank) {
+  const auto f = make_files("sim_mpi_bad");
+  SimilarityConfig config;
+  auto& comm = par::World::comm();
+  auto with = [&](store::FeatureSet extra) {
+    auto sets = f.sets;
+    sets.push_back(std::move(extra));
+    return sets;
+  };
+  // Different row counts.
+  EXPECT_THROW(compute_similarity(with(set_of(f.features, "/a", 3, n_rows - 1)), {{"train", f.train}}, f.train, config, comm),
+               SimilarityError);
+  // D = 0.
+  EXPECT_THROW(compute_similarity(with(set_of(f.features, "/a", 0)), {{"train", f.train}}, f.train, config, comm),
+               SimilarityError);
+  // NaN in row 40 (a train row), found by whichever rank reads it.
+  try {
+    compute_similarity(with(set_of(f.features, "/bad", 2)), {{"train", f.train}}, f.train, config, comm);
+    ADD_FAILURE() << "no error for NaN";
+  } catch (const SimilarityError& e) {
+    EXPECT_NE(std::string(e.what()).find("non-finite"), std::string::npos) << e.what();
+  }
+  // Too few rows.
+  EXPECT_THROW(compute_similarity(f.sets, {{"test", {1, 2, 5}}}, f.train, config, comm), SimilarityError);
+}
+
+}  // namespace
+}  // namespace cfma::sim
