@@ -125,11 +125,15 @@ void read_note_audio(const Example& e, const DataConfig& config, std::span<float
     fail(std::to_string(info.channels) + " channels, expected mono");
 
   // libsndfile shortens the frame count of a wav whose data chunk runs past the end of the
-  // file and notes it in its log: report that as truncation rather than a wrong length.
-  char log[4096] = {};
-  sf_command(handle.get(), SFC_GET_LOG_INFO, log, sizeof log);
-  const bool truncated = std::string(log).find("> file length") != std::string::npos ||
-                         std::string(log).find("truncated") != std::string::npos;
+  // file and logs "data : <header size> (should be <real size>)": report that as truncation
+  // rather than as a wrong length.
+  char log_buffer[4096] = {};
+  sf_command(handle.get(), SFC_GET_LOG_INFO, log_buffer, sizeof log_buffer);
+  const std::string log = log_buffer;
+  const auto data_line = log.find("data : ");
+  const bool truncated = data_line != std::string::npos &&
+                         log.substr(data_line, log.find('\n', data_line) - data_line).find("should be") !=
+                             std::string::npos;
   if (info.frames != config.n_samples) {
     fail((truncated ? "truncated file: only " : "") + std::to_string(info.frames) +
          " samples, expected " + std::to_string(config.n_samples));
