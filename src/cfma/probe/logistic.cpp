@@ -1,0 +1,110 @@
+#include "cfma/probe/logistic.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "cfma/core/error.hpp"
+#include "cfma/par/reduce.hpp"
+
+namespace cfma::probe {
+
+namespace {
+
+// Rows per compute block: a block of X (block x D doubles) is read for the logits and again
+// for the gradient, so keep it cache-resident.
+std::int64_t compute_block_rows(std::int64_t cols) {
+  return std::clamp<std::int64_t>((256 * 1024) / (8 * std::max<std::int64_t>(cols, 1)), 8, 512);
+}
+
+void check_labels(std::span<const int> labels, const LocalRows& rows, int classes) {
+  if (static_cast<std::int64_t>(labels.size()) != rows.rows())
+    throw ProbeError("logistic probe: " + std::to_string(labels.size()) + " labels for " +
+                     std::to_string(rows.rows()) + " rows");
+  for (const int y : labels)
+    if (y < 0 || y >= classes)
+      throw ProbeError("logistic probe: label " + std::to_string(y) + " outside [0, " + std::to_string(classes) + ")");
+}
+
+}  // namespace
+
+LogisticModel fit_logistic(const boost::mpi::communicator& comm, LocalRows& rows,
+                           std::span<const int> labels, int classes, double C,
+                           const LbfgsOptions& options) {
+  check_labels(labels, rows, classes);
+  const Eigen::Index d = rows.cols(), k = classes;
+  const double n = static_cast<double>(par::all_reduce_sum(comm, rows.rows()));
+  if (n == 0) throw ProbeError("logistic probe: no training rows");
+  const std::int64_t block = compute_block_rows(d);
+  Eigen::VectorXd buffer(1 + d * k + k);
+  Eigen::MatrixXd z, gz;
+
+  const Objective objective = [&](const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
+    const Eigen::Map<const Eigen::MatrixXd> w(theta.data(), d, k);
+    const Eigen::Map<const Eigen::VectorXd> b(theta.data() + d * k, k);
+    buffer.setZero();
+    Eigen::Map<Eigen::MatrixXd> gw(buffer.data() + 1, d, k);
+    Eigen::Map<Eigen::VectorXd> gb(buffer.data() + 1 + d * k, k);
+    double loss = 0;
+    rows.for_each_chunk([&](std::int64_t first, const ConstRowBlock& x) {
+      for (std::int64_t r0 = 0; r0 < x.rows(); r0 += block) {
+        const std::int64_t m = std::min(block, x.rows() - r0);
+        const auto xb = x.middleRows(r0, m);
+        z.noalias() = xb * w;
+        z.rowwise() += b.transpose();
+        for (Eigen::Index i = 0; i < m; ++i) {
+          const int y = labels[static_cast<std::size_t>(first + r0 + i)];
+          const double zmax = z.row(i).maxCoeff();
+          const double zy = z(i, y);
+          double s = 0;
+          for (Eigen::Index c = 0; c < k; ++c) s += (z(i, c) = std::exp(z(i, c) - zmax));
+          loss += zmax + std::log(s) - zy;
+          z.row(i) /= s;
+          z(i, y) -= 1.0;  // softmax - onehot
+        }
+        gw.noalias() += xb.transpose() * z;
+        gb += z.colwise().sum().transpose();
+      }
+    });
+    buffer[0] = loss;
+    par::all_reduce_sum(comm, {buffer.data(), static_cast<std::size_t>(buffer.size())});
+    const double penalty = 0.5 / C * w.squaredNorm();
+    grad.head(d * k) = (buffer.segment(1, d * k) + Eigen::Map<const Eigen::VectorXd>(theta.data(), d * k) / C) / n;
+    grad.tail(k) = buffer.tail(k) / n;
+    return (buffer[0] + penalty) / n;
+  };
+
+  Eigen::VectorXd theta = Eigen::VectorXd::Zero(d * k + k);
+  LogisticModel model;
+  model.solver = minimise_lbfgs(objective, theta, options);
+  model.weights = Eigen::Map<const Eigen::MatrixXd>(theta.data(), d, k);
+  model.intercept = theta.tail(k);
+  return model;
+}
+
+ClassificationMetrics evaluate_logistic(const boost::mpi::communicator& comm, LocalRows& rows,
+                                        std::span<const int> labels, const LogisticModel& model) {
+  const int classes = static_cast<int>(model.weights.cols());
+  check_labels(labels, rows, classes);
+  if (model.weights.rows() != rows.cols())
+    throw ProbeError("logistic probe: model has " + std::to_string(model.weights.rows()) +
+                     " features, rows have " + std::to_string(rows.cols()));
+  double sums[3] = {0, 0, 0};  // correct, log-loss, count
+  Eigen::MatrixXd z;
+  rows.for_each_chunk([&](std::int64_t first, const ConstRowBlock& x) {
+    z.noalias() = x * model.weights;
+    z.rowwise() += model.intercept.transpose();
+    for (Eigen::Index i = 0; i < z.rows(); ++i) {
+      const int y = labels[static_cast<std::size_t>(first + i)];
+      Eigen::Index best = 0;
+      const double zmax = z.row(i).maxCoeff(&best);
+      sums[0] += best == y ? 1.0 : 0.0;
+      sums[1] += zmax + std::log((z.row(i).array() - zmax).exp().sum()) - z(i, y);
+    }
+    sums[2] += static_cast<double>(x.rows());
+  });
+  par::all_reduce_sum(comm, std::span<double>(sums, 3));
+  if (sums[2] == 0) throw ProbeError("logistic probe: no rows to evaluate");
+  return {sums[0] / sums[2], sums[1] / sums[2]};
+}
+
+}  // namespace cfma::probe

@@ -1,0 +1,158 @@
+#include "cfma/probe/probe.hpp"
+
+#include <algorithm>
+
+#include "cfma/core/error.hpp"
+#include "cfma/par/world.hpp"
+#include "cfma/probe/least_squares.hpp"
+#include "cfma/probe/local_rows.hpp"
+#include "cfma/probe/logistic.hpp"
+#include "cfma/store/h5.hpp"
+#include "cfma/store/schema.hpp"
+
+namespace cfma::probe {
+
+ProbeLabels load_probe_labels(const std::filesystem::path& features_h5) {
+  if (!std::filesystem::exists(features_h5))
+    throw ProbeError(features_h5.string() + ": features file not found (run preprocess first)");
+  const auto file = store::File::open_serial(features_h5);
+  ProbeLabels labels;
+  labels.file = features_h5;
+  for (const auto& name : {store::schema::label("family"), store::schema::label("pitch"),
+                           store::schema::label("velocity"), std::string(store::schema::split_train),
+                           std::string(store::schema::split_test)})
+    if (!file.exists(name)) throw ProbeError(features_h5.string() + ": missing dataset '" + name + "'");
+  const auto family = file.read_all<std::int32_t>(store::schema::label("family"));
+  labels.family.assign(family.begin(), family.end());
+  labels.rows = static_cast<std::int64_t>(labels.family.size());
+  for (const auto& [name, out] : {std::pair{"pitch", &labels.pitch}, std::pair{"velocity", &labels.velocity}}) {
+    const auto v = file.read_all<std::int32_t>(store::schema::label(name));
+    if (static_cast<std::int64_t>(v.size()) != labels.rows)
+      throw ProbeError(features_h5.string() + ": /labels/" + name + " has " + std::to_string(v.size()) +
+                       " rows, /labels/family " + std::to_string(labels.rows));
+    out->assign(v.begin(), v.end());
+  }
+  labels.train = file.read_all<std::int64_t>(store::schema::split_train);
+  labels.test = file.read_all<std::int64_t>(store::schema::split_test);
+  for (const int y : labels.family) {
+    if (y < 0) throw ProbeError(features_h5.string() + ": negative family label " + std::to_string(y));
+    labels.classes = std::max(labels.classes, y + 1);
+  }
+  check_splits(labels);
+  return labels;
+}
+
+void check_splits(const ProbeLabels& labels) {
+  std::vector<char> seen(static_cast<std::size_t>(labels.rows), 0);
+  for (const auto& [name, rows] : {std::pair{"train", &labels.train}, std::pair{"test", &labels.test}}) {
+    if (rows->empty()) throw ProbeError(labels.file.string() + ": /split/" + name + " is empty");
+    for (const auto r : *rows) {
+      if (r < 0 || r >= labels.rows)
+        throw ProbeError(labels.file.string() + ": /split/" + name + " has row " + std::to_string(r) +
+                         " outside [0, " + std::to_string(labels.rows) + ")");
+      if (seen[static_cast<std::size_t>(r)]++)
+        throw ProbeError(labels.file.string() + ": row " + std::to_string(r) + " appears twice in /split (" + name + ")");
+    }
+  }
+}
+
+double SetProbe::value(const std::string& target, const std::string& split, const std::string& metric) const {
+  for (const auto& m : metrics)
+    if (m.target == target && m.split == split && m.metric == metric) return m.value;
+  throw ProbeError("no probe result for " + target + "/" + split + "/" + metric);
+}
+
+std::vector<std::int64_t> local_block(const std::vector<std::int64_t>& split_rows, int rank, int size) {
+  const auto block = par::block_of(static_cast<std::int64_t>(split_rows.size()), rank, size);
+  std::vector<std::int64_t> rows(split_rows.begin() + block.begin, split_rows.begin() + block.end);
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+namespace {
+
+nlohmann::json to_json(const LbfgsResult& r) {
+  return {{"solver", "lbfgs"}, {"iterations", r.iterations}, {"evaluations", r.evaluations},
+          {"objective", r.objective}, {"grad_max", r.grad_max}, {"converged", r.converged},
+          {"stop", r.stop_reason}};
+}
+
+}  // namespace
+
+SetProbe probe_feature_set(const boost::mpi::communicator& comm, const store::FeatureSet& set,
+                           const ProbeLabels& labels, const ProbeConfig& config) {
+  if (set.rows != labels.rows) {
+    const std::string where = set.blocks.empty() ? std::string("noise") : set.blocks.front().file.string();
+    throw ProbeError("feature set '" + set.name + "' (" + where + ") has " + std::to_string(set.rows) +
+                     " rows but " + labels.file.string() + " has " + std::to_string(labels.rows) +
+                     " labelled rows: activations and features do not match");
+  }
+  const auto train_rows = local_block(labels.train, comm.rank(), comm.size());
+  const auto test_rows = local_block(labels.test, comm.rank(), comm.size());
+  const double bytes = static_cast<double>(train_rows.size() + test_rows.size()) *
+                       static_cast<double>(set.columns()) * sizeof(double);
+  // Every rank must agree on the mode only for performance; results do not depend on it.
+  const bool in_memory = bytes <= config.memory_mb * 1024.0 * 1024.0;
+  LocalRows train(set, train_rows, config.chunk_rows, in_memory);
+  LocalRows test(set, test_rows, config.chunk_rows, in_memory);
+
+  const ColumnStats train_stats = column_stats(comm, train);
+  const ColumnStats test_stats = column_stats(comm, test);  // also validates the test rows
+  train.standardise(train_stats.mean, train_stats.inv_scale());
+  if (config.scaler == "paper")
+    test.standardise(test_stats.mean, test_stats.inv_scale());
+  else
+    test.standardise(train_stats.mean, train_stats.inv_scale());
+
+  SetProbe result;
+  result.solver["columns"] = set.columns();
+  result.solver["in_memory"] = in_memory;
+  auto wants = [&](const char* t) {
+    return std::find(config.targets.begin(), config.targets.end(), t) != config.targets.end();
+  };
+  if (wants("family")) {
+    auto pick = [&](const std::vector<std::int64_t>& rows) {
+      std::vector<int> y(rows.size());
+      for (std::size_t i = 0; i < rows.size(); ++i) y[i] = labels.family[static_cast<std::size_t>(rows[i])];
+      return y;
+    };
+    const auto y_train = pick(train_rows), y_test = pick(test_rows);
+    const LbfgsOptions options{config.tol, config.max_iter, config.lbfgs_memory, 60};
+    const auto model = fit_logistic(comm, train, y_train, labels.classes, config.C, options);
+    for (const auto& [split, rows, y] : {std::tuple{"train", &train, &y_train}, std::tuple{"test", &test, &y_test}}) {
+      const auto m = evaluate_logistic(comm, *rows, *y, model);
+      result.metrics.push_back({"family", split, "accuracy", m.accuracy});
+      result.metrics.push_back({"family", split, "log_loss", m.log_loss});
+    }
+    result.solver["family"] = to_json(model.solver);
+  }
+  std::vector<std::pair<std::string, const std::vector<double>*>> regression;
+  if (wants("pitch")) regression.emplace_back("pitch", &labels.pitch);
+  if (wants("velocity")) regression.emplace_back("velocity", &labels.velocity);
+  if (!regression.empty()) {
+    auto pick = [&](const std::vector<std::int64_t>& rows) {
+      Eigen::MatrixXd y(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(regression.size()));
+      for (std::size_t i = 0; i < rows.size(); ++i)
+        for (std::size_t j = 0; j < regression.size(); ++j)
+          y(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = (*regression[j].second)[static_cast<std::size_t>(rows[i])];
+      return y;
+    };
+    const Eigen::MatrixXd y_train = pick(train_rows), y_test = pick(test_rows);
+    const LeastSquaresOptions options{config.ridge, config.cholesky_max_dim, config.cg_tol, config.cg_max_iter};
+    const auto model = fit_least_squares(comm, train, y_train, options);
+    for (const auto& [split, rows, y] : {std::tuple{"train", &train, &y_train}, std::tuple{"test", &test, &y_test}}) {
+      const auto m = evaluate_linear(comm, *rows, *y, model);
+      for (std::size_t j = 0; j < regression.size(); ++j) {
+        result.metrics.push_back({regression[j].first, split, "rmse", m.rmse[static_cast<Eigen::Index>(j)]});
+        result.metrics.push_back({regression[j].first, split, "r2", m.r2[static_cast<Eigen::Index>(j)]});
+      }
+    }
+    for (const auto& [name, values] : regression)
+      result.solver[name] = {{"solver", model.solver}, {"iterations", model.iterations},
+                             {"converged", model.converged}, {"jitter", model.jitter},
+                             {"rank", model.rank}};
+  }
+  return result;
+}
+
+}  // namespace cfma::probe

@@ -1,0 +1,50 @@
+#pragma once
+// One probe of one feature set: standardise (train statistics, or per split in "paper" mode),
+// then the family probe (logistic) and the pitch/velocity probes (least squares, both targets
+// solved together), each scored on train and test. Collective over `comm`.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <boost/mpi/communicator.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cfma/probe/probe_config.hpp"
+#include "cfma/store/feature_sets.hpp"
+
+namespace cfma::probe {
+
+// Targets and splits from features.h5 (small: every rank reads them whole).
+struct ProbeLabels {
+  std::filesystem::path file;
+  std::int64_t rows = 0;
+  std::vector<int> family;  // 0..classes-1
+  int classes = 0;
+  std::vector<double> pitch, velocity;  // raw MIDI values
+  std::vector<std::int64_t> train, test;  // row indices, in the file's order
+};
+ProbeLabels load_probe_labels(const std::filesystem::path& features_h5);
+// Throws ProbeError for out-of-range or repeated indices, or overlapping splits.
+void check_splits(const ProbeLabels& labels);
+
+struct ProbeMetric {
+  std::string target;  // family | pitch | velocity
+  std::string split;   // train | test
+  std::string metric;  // accuracy | log_loss | rmse | r2
+  double value = 0;
+};
+
+struct SetProbe {
+  std::vector<ProbeMetric> metrics;
+  nlohmann::json solver = nlohmann::json::object();  // per target: iterations, convergence...
+  double value(const std::string& target, const std::string& split, const std::string& metric) const;
+};
+
+// This rank's rows of `split_rows`: its par::block_of block, sorted ascending.
+std::vector<std::int64_t> local_block(const std::vector<std::int64_t>& split_rows, int rank, int size);
+
+SetProbe probe_feature_set(const boost::mpi::communicator& comm, const store::FeatureSet& set,
+                           const ProbeLabels& labels, const ProbeConfig& config);
+
+}  // namespace cfma::probe

@@ -1,0 +1,279 @@
+#include "cfma/probe/probe_stage.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <iomanip>
+#include <map>
+#include <sstream>
+
+#include <boost/mpi/collectives.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cfma/core/atomic_file.hpp"
+#include "cfma/core/error.hpp"
+#include "cfma/par/world.hpp"
+#include "cfma/store/h5.hpp"
+#include "cfma/store/schema.hpp"
+
+namespace cfma::probe {
+
+namespace fs = std::filesystem;
+
+std::vector<fs::path> activation_files(const WorkPaths& paths) {
+  std::vector<fs::path> files;
+  if (!fs::is_directory(paths.activations_dir())) return files;
+  for (const auto& entry : fs::directory_iterator(paths.activations_dir()))
+    if (entry.is_regular_file() && entry.path().extension() == ".h5") files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::vector<ProbeSetInfo> probe_sets(const WorkPaths& paths, const ProbeConfig& config) {
+  std::vector<ProbeSetInfo> sets;
+  const std::string features_fp = output_fingerprint(paths.features());
+  for (const auto& file_path : activation_files(paths)) {
+    const auto file = store::File::open_serial(file_path);
+    for (const char* attr : {"run", "arch", "task", "seed"})
+      if (!file.has_attr(attr)) throw ProbeError(file_path.string() + ": missing root attribute '" + attr + "'");
+    if (file.has_attr("features_key") && file.attr_string("features_key") != features_fp)
+      throw ProbeError(file_path.string() + ": extracted from another " + paths.features().string() +
+                       " (features_key differs; rows and splits may not match): re-run extract");
+    ProbeSetInfo base;
+    base.kind = "activation";
+    base.run = file.attr_string("run");
+    base.arch = file.attr_string("arch");
+    base.task = file.attr_string("task");
+    base.seed = file.attr_int("seed");
+    for (const auto& layer : config.layers)
+      if (!file.exists(store::schema::layer(layer)))
+        throw ProbeError(file_path.string() + ": missing layer '" + layer + "' (dataset " +
+                         store::schema::layer(layer) + "; [probe] layers requires it)");
+    for (auto& set : store::activation_feature_sets(file_path)) {
+      ProbeSetInfo info = base;
+      info.layer = set.name.substr(set.name.rfind('/') + 1);
+      info.set = std::move(set);
+      sets.push_back(std::move(info));
+    }
+  }
+  for (auto& set : store::hand_feature_sets(paths.features(), config.noise_seed)) {
+    ProbeSetInfo info;
+    info.kind = "hand";
+    info.set = std::move(set);
+    sets.push_back(std::move(info));
+  }
+  if (config.include_input) {
+    ProbeSetInfo info;
+    info.kind = "input";
+    info.set = store::input_feature_set(paths.features());
+    sets.push_back(std::move(info));
+  }
+  std::erase_if(sets, [&](const ProbeSetInfo& s) { return !set_selected(config, s.set.name); });
+  return sets;
+}
+
+StageKey probe_stage_key(const WorkPaths& paths, const ProbeConfig& config) {
+  StageKey key{"probe", to_json(config)};
+  key.inputs["features"] = output_fingerprint(paths.features());
+  for (const auto& file : activation_files(paths))
+    key.inputs["activations/" + file.filename().string()] = output_fingerprint(file);
+  return key;
+}
+
+namespace {
+
+SetProbe probe_logged(const boost::mpi::communicator& comm, const ProbeSetInfo& info, const ProbeLabels& labels,
+                      const ProbeConfig& config, std::size_t index, std::size_t total) {
+  const auto start = std::chrono::steady_clock::now();
+  auto result = probe_feature_set(comm, info.set, labels, config);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::string summary;
+  for (const auto& m : result.metrics)
+    if (m.split == "test" && (m.metric == "accuracy" || m.metric == "rmse"))
+      summary += " " + m.target + " " + m.metric + " " + std::to_string(m.value);
+  if (comm.rank() == 0)
+    spdlog::info("probe {}/{}: {} ({} columns) {:.1f} s:{}", index + 1, total, info.set.name,
+                 info.set.columns(), seconds, summary);
+  return result;
+}
+
+double mean_of(const std::vector<double>& v) {
+  double s = 0;
+  for (const double x : v) s += x;
+  return s / static_cast<double>(v.size());
+}
+
+}  // namespace
+
+std::vector<TransferRow> transfer_matrix(const ProbeTables& tables, const ProbeConfig& config) {
+  // (arch, model_task, layer, target, split, metric) -> values over seeds
+  std::map<std::vector<std::string>, std::vector<double>> groups;
+  for (std::size_t i = 0; i < tables.sets.size(); ++i) {
+    const auto& info = tables.sets[i];
+    if (info.kind != "activation") continue;
+    if (std::find(config.layers.begin(), config.layers.end(), info.layer) == config.layers.end()) continue;
+    for (const auto& m : tables.results[i].metrics)
+      groups[{info.arch, info.task, info.layer, m.target, m.split, m.metric}].push_back(m.value);
+  }
+  auto layer_rank = [&](const std::string& layer) {
+    return std::find(config.layers.begin(), config.layers.end(), layer) - config.layers.begin();
+  };
+  auto task_rank = [](const std::string& task) {
+    const std::vector<std::string> order = {"family", "pitch", "velocity", "untrained"};
+    return std::find(order.begin(), order.end(), task) - order.begin();
+  };
+  std::vector<TransferRow> rows;
+  for (const auto& [k, values] : groups) {
+    const double mean = mean_of(values);
+    double var = 0;
+    for (const double v : values) var += (v - mean) * (v - mean);
+    rows.push_back({k[0], k[1], k[2], k[3], k[4], k[5], mean, std::sqrt(var / static_cast<double>(values.size())),
+                    static_cast<int>(values.size())});
+  }
+  std::stable_sort(rows.begin(), rows.end(), [&](const TransferRow& a, const TransferRow& b) {
+    return std::tuple(a.arch, task_rank(a.model_task), layer_rank(a.layer), a.target, a.split != "train", a.metric) <
+           std::tuple(b.arch, task_rank(b.model_task), layer_rank(b.layer), b.target, b.split != "train", b.metric);
+  });
+  return rows;
+}
+
+ProbeTables run_probes(const boost::mpi::communicator& comm, const WorkPaths& paths, const ProbeConfig& config) {
+  const auto labels = load_probe_labels(paths.features());
+  ProbeTables tables;
+  tables.sets = probe_sets(paths, config);
+  if (tables.sets.empty()) throw ProbeError("probe: no feature set selected (check [probe] sets)");
+  for (std::size_t i = 0; i < tables.sets.size(); ++i)
+    tables.results.push_back(probe_logged(comm, tables.sets[i], labels, config, i, tables.sets.size()));
+  tables.transfer = transfer_matrix(tables, config);
+
+  // Concatenation: hand-crafted sets (not the noise baseline) ranked by family test accuracy.
+  const bool family = std::find(config.targets.begin(), config.targets.end(), "family") != config.targets.end();
+  if (config.concat_top_k > 0 && family) {
+    std::vector<std::pair<double, std::size_t>> ranked;
+    for (std::size_t i = 0; i < tables.sets.size(); ++i)
+      if (tables.sets[i].kind == "hand" && !tables.sets[i].set.is_noise())
+        ranked.emplace_back(tables.results[i].value("family", "test", "accuracy"), i);
+    std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    if (static_cast<int>(ranked.size()) > config.concat_top_k) ranked.resize(static_cast<std::size_t>(config.concat_top_k));
+    for (const auto& [accuracy, i] : ranked) tables.concat_ranking.push_back(tables.sets[i].set.name);
+    std::vector<std::size_t> bases;
+    for (std::size_t i = 0; i < tables.sets.size(); ++i)
+      if (tables.sets[i].kind == "activation" && tables.sets[i].layer == config.concat_layer) bases.push_back(i);
+    for (const auto b : bases)
+      for (const auto& [accuracy, h] : ranked) {
+        // Standardisation is per column, so standardising the concatenation equals
+        // standardising each block separately (as the original did).
+        ProbeSetInfo info = tables.sets[b];
+        info.kind = "concat";
+        const auto& hand = tables.sets[h].set;
+        info.set.name += "+" + hand.name;
+        info.set.display_name += " + " + hand.display_name;
+        info.set.blocks.insert(info.set.blocks.end(), hand.blocks.begin(), hand.blocks.end());
+        tables.concat_added.push_back(hand.name);
+        tables.concat_sets.push_back(std::move(info));
+      }
+    for (std::size_t i = 0; i < tables.concat_sets.size(); ++i)
+      tables.concat_results.push_back(
+          probe_logged(comm, tables.concat_sets[i], labels, config, i, tables.concat_sets.size()));
+  } else if (config.concat_top_k > 0 && comm.rank() == 0) {
+    spdlog::warn("probe: concatenation experiment skipped (it ranks sets by the family target, which is not probed)");
+  }
+  return tables;
+}
+
+namespace {
+
+std::string number(double v) {
+  std::ostringstream s;
+  s << std::setprecision(10) << v;
+  return s.str();
+}
+
+std::string seed_text(std::int64_t seed) { return seed < 0 ? "" : std::to_string(seed); }
+
+nlohmann::json set_json(const ProbeSetInfo& info, const SetProbe& result) {
+  nlohmann::json metrics = nlohmann::json::array();
+  for (const auto& m : result.metrics)
+    metrics.push_back({{"target", m.target}, {"split", m.split}, {"metric", m.metric}, {"value", m.value}});
+  nlohmann::json j = {{"set", info.set.name}, {"display_name", info.set.display_name}, {"kind", info.kind},
+                      {"run", info.run}, {"arch", info.arch}, {"task", info.task}, {"layer", info.layer},
+                      {"columns", info.set.columns()}, {"solver", result.solver}, {"metrics", metrics}};
+  j["seed"] = info.seed < 0 ? nlohmann::json(nullptr) : nlohmann::json(info.seed);
+  return j;
+}
+
+}  // namespace
+
+void write_probe_outputs(const WorkPaths& paths, const ProbeTables& tables, const ProbeConfig& config,
+                         const StageKey& key) {
+  fs::create_directories(paths.results());
+  std::ostringstream probes, transfer, concat;
+  probes << "set,run,arch,task,seed,layer,target,split,metric,value\n";
+  for (std::size_t i = 0; i < tables.sets.size(); ++i) {
+    const auto& s = tables.sets[i];
+    for (const auto& m : tables.results[i].metrics)
+      probes << s.set.name << ',' << s.run << ',' << s.arch << ',' << s.task << ',' << seed_text(s.seed) << ','
+             << s.layer << ',' << m.target << ',' << m.split << ',' << m.metric << ',' << number(m.value) << '\n';
+  }
+  transfer << "arch,model_task,layer,target,split,metric,mean,sd,seeds\n";
+  for (const auto& r : tables.transfer)
+    transfer << r.arch << ',' << r.model_task << ',' << r.layer << ',' << r.target << ',' << r.split << ','
+             << r.metric << ',' << number(r.mean) << ',' << number(r.sd) << ',' << r.seeds << '\n';
+  concat << "run,arch,task,seed,layer,added_set,added_rank,target,split,metric,value\n";
+  for (std::size_t i = 0; i < tables.concat_sets.size(); ++i) {
+    const auto& s = tables.concat_sets[i];
+    const auto rank = std::find(tables.concat_ranking.begin(), tables.concat_ranking.end(), tables.concat_added[i]) -
+                      tables.concat_ranking.begin() + 1;
+    for (const auto& m : tables.concat_results[i].metrics)
+      concat << s.run << ',' << s.arch << ',' << s.task << ',' << seed_text(s.seed) << ',' << s.layer << ','
+             << tables.concat_added[i] << ',' << rank << ',' << m.target << ',' << m.split << ',' << m.metric << ','
+             << number(m.value) << '\n';
+  }
+  nlohmann::json j;
+  j["config"] = to_json(config);
+  j["sets"] = nlohmann::json::array();
+  for (std::size_t i = 0; i < tables.sets.size(); ++i) j["sets"].push_back(set_json(tables.sets[i], tables.results[i]));
+  j["transfer"] = nlohmann::json::array();
+  for (const auto& r : tables.transfer)
+    j["transfer"].push_back({{"arch", r.arch}, {"model_task", r.model_task}, {"layer", r.layer}, {"target", r.target},
+                             {"split", r.split}, {"metric", r.metric}, {"mean", r.mean}, {"sd", r.sd}, {"seeds", r.seeds}});
+  j["concat_ranking"] = tables.concat_ranking;
+  j["concat"] = nlohmann::json::array();
+  for (std::size_t i = 0; i < tables.concat_sets.size(); ++i) {
+    auto entry = set_json(tables.concat_sets[i], tables.concat_results[i]);
+    entry["added_set"] = tables.concat_added[i];
+    j["concat"].push_back(std::move(entry));
+  }
+  write_file_atomic(paths.results() / "transfer.csv", transfer.str());
+  write_file_atomic(paths.results() / "concat.csv", concat.str());
+  write_file_atomic(paths.results() / "probes.json", j.dump(1));
+  write_file_atomic(paths.results() / "probes.csv", probes.str());
+  write_manifest(paths.results() / "probes.csv", key,
+                 {{"sets", tables.sets.size()}, {"concat_sets", tables.concat_sets.size()}});
+}
+
+bool run_probe_stage(const boost::mpi::communicator& comm, const WorkPaths& paths, const ProbeConfig& config,
+                     bool force) {
+  const auto output = paths.results() / "probes.csv";
+  std::string error;
+  int up_to_date = 0;
+  StageKey key;
+  try {
+    key = probe_stage_key(paths, config);
+    up_to_date = comm.rank() == 0 && !force && is_up_to_date(output, key) ? 1 : 0;
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  par::check_all(comm, error);
+  boost::mpi::broadcast(comm, up_to_date, 0);
+  if (up_to_date) {
+    if (comm.rank() == 0) spdlog::info("probe: {} up to date, skipped", output.string());
+    return false;
+  }
+  const auto tables = run_probes(comm, paths, config);
+  if (comm.rank() == 0) write_probe_outputs(paths, tables, config, key);
+  comm.barrier();
+  return true;
+}
+
+}  // namespace cfma::probe

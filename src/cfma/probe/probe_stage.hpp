@@ -1,0 +1,72 @@
+#pragma once
+// The probe stage: every layer of every activations file (trained and untrained), every
+// hand-crafted set (plus groups and the noise baseline), optionally the input; then the
+// transfer matrix and the concatenation experiment. Outputs, below workdir/results/:
+//   probes.csv    long format: set,run,arch,task,seed,layer,target,split,metric,value
+//                 (task = the model's training task or "untrained"; empty for non-network sets)
+//   transfer.csv  arch,model_task,layer,target,split,metric,mean,sd,seeds
+//                 (mean and population sd over seeds)
+//   concat.csv    run,arch,task,seed,layer,added_set,added_rank,target,split,metric,value
+//   probes.json   all of the above plus the config, per-set solver details, the concat ranking
+// and probes.csv.manifest.json last.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <boost/mpi/communicator.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cfma/core/manifest.hpp"
+#include "cfma/core/paths.hpp"
+#include "cfma/probe/probe.hpp"
+#include "cfma/probe/probe_config.hpp"
+
+namespace cfma::probe {
+
+// A feature set with where it comes from.
+struct ProbeSetInfo {
+  store::FeatureSet set;
+  std::string kind;  // activation | hand | input | concat
+  std::string run, arch, task, layer;
+  std::int64_t seed = -1;  // -1: not a network's features
+};
+
+struct ProbeRow {
+  const ProbeSetInfo* info = nullptr;
+  ProbeMetric metric;
+};
+
+struct TransferRow {
+  std::string arch, model_task, layer, target, split, metric;
+  double mean = 0, sd = 0;
+  int seeds = 0;
+};
+
+struct ProbeTables {
+  std::vector<ProbeSetInfo> sets;  // probed sets, in order
+  std::vector<SetProbe> results;   // aligned with sets
+  std::vector<TransferRow> transfer;
+  std::vector<std::string> concat_ranking;  // hand sets by family test accuracy, best first
+  std::vector<ProbeSetInfo> concat_sets;
+  std::vector<SetProbe> concat_results;
+  std::vector<std::string> concat_added;  // the hand set appended, aligned with concat_sets
+};
+
+// Activation files in workdir/activations (*.h5, sorted by name).
+std::vector<std::filesystem::path> activation_files(const WorkPaths& paths);
+// Every set the stage probes (before the concat experiment), filtered by config.sets.
+// Throws ProbeError for a run lacking a configured layer or extracted from another features.h5.
+std::vector<ProbeSetInfo> probe_sets(const WorkPaths& paths, const ProbeConfig& config);
+StageKey probe_stage_key(const WorkPaths& paths, const ProbeConfig& config);
+
+// Collective: probes everything and returns the tables (identical on every rank).
+ProbeTables run_probes(const boost::mpi::communicator& comm, const WorkPaths& paths, const ProbeConfig& config);
+std::vector<TransferRow> transfer_matrix(const ProbeTables& tables, const ProbeConfig& config);
+// Rank 0: writes the CSVs and JSON atomically, then the manifest.
+void write_probe_outputs(const WorkPaths& paths, const ProbeTables& tables, const ProbeConfig& config,
+                         const StageKey& key);
+// The whole stage; returns false when it was up to date and skipped.
+bool run_probe_stage(const boost::mpi::communicator& comm, const WorkPaths& paths, const ProbeConfig& config,
+                     bool force);
+
+}  // namespace cfma::probe

@@ -1,0 +1,62 @@
+// Probes on P ranks (ctest runs this under 1, 2 and 4) agree with the same probe on one rank
+// (each rank recomputes it alone on MPI_COMM_SELF) to 1e-6 relative, for every solver path.
+#include <gtest/gtest.h>
+
+#include <boost/mpi/communicator.hpp>
+
+#include "cfma/par/world.hpp"
+#include "cfma/probe/probe.hpp"
+#include "cfma/probe/probe_stage.hpp"
+#include "tests/probe/probe_fixture.hpp"
+#include "tests/test_paths.hpp"
+
+namespace cfma::probe {
+namespace {
+
+void expect_same(const SetProbe& a, const SetProbe& b) {
+  ASSERT_EQ(a.metrics.size(), b.metrics.size());
+  for (std::size_t i = 0; i < a.metrics.size(); ++i)
+    EXPECT_NEAR(a.metrics[i].value, b.metrics[i].value, 1e-6 * std::max(1.0, std::abs(b.metrics[i].value)))
+        << a.metrics[i].target << " " << a.metrics[i].split << " " << a.metrics[i].metric;
+}
+
+TEST(ProbeMpi, RanksAgreeWithOneRank) {
+  const boost::mpi::communicator self(MPI_COMM_SELF, boost::mpi::comm_attach);
+  const auto p = test::synthetic_problem(400, 20, 5, 9);
+  const auto file = test::scratch_dir("probe-mpi") / "x.h5";
+  test::write_problem(file, p);
+  const auto labels = load_probe_labels(file);
+  for (const std::int64_t cholesky_max_dim : {4096, 0}) {  // LDLT, then CG
+    for (const double memory_mb : {100.0, 0.0}) {          // in memory, then streamed
+      ProbeConfig config;
+      config.tol = 1e-9;
+      config.cholesky_max_dim = cholesky_max_dim;
+      config.memory_mb = memory_mb;
+      config.chunk_rows = 29;
+      const auto distributed = probe_feature_set(par::World::comm(), test::problem_set(file, p), labels, config);
+      const auto single = probe_feature_set(self, test::problem_set(file, p), labels, config);
+      expect_same(distributed, single);
+      EXPECT_GT(single.value("family", "test", "accuracy"), 0.5);
+    }
+  }
+}
+
+TEST(ProbeMpi, StageOutputsDoNotDependOnRankCount) {
+  const WorkPaths paths{test::scratch_dir("probe-mpi-stage")};
+  test::write_workdir(paths, 300,  // n_train 210 > widest set (150): OLS well-posed
+                      {"regular-family-s0", "regular-untrained-s0"}, {"conv3"});
+  ProbeConfig config;
+  config.layers = {"conv3"};
+  config.concat_top_k = 2;
+  config.tol = 1e-9;
+  const auto tables = run_probes(par::World::comm(), paths, config);
+  const boost::mpi::communicator self(MPI_COMM_SELF, boost::mpi::comm_attach);
+  const auto single = run_probes(self, paths, config);
+  ASSERT_EQ(tables.results.size(), single.results.size());
+  for (std::size_t i = 0; i < tables.results.size(); ++i) expect_same(tables.results[i], single.results[i]);
+  ASSERT_EQ(tables.concat_results.size(), 4u);
+  for (std::size_t i = 0; i < tables.concat_results.size(); ++i) expect_same(tables.concat_results[i], single.concat_results[i]);
+}
+
+}  // namespace
+}  // namespace cfma::probe
