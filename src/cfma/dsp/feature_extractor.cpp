@@ -70,20 +70,17 @@ Compute wavelet_mean(int frames, int width) {
 
 // The six statistics per mel bin of the width-w transform: out is [6][n_mels].
 Compute wavelet_stats(int frames, int n_mels, int width) {
-  const auto t = ricker_cwt_matrix(frames, width);
-  // cwt of every bin at once: C = D T^T (D = mel_db [n_mels][frames]); keep T^T.
-  RowMatrix transposed = Eigen::Map<const RowMatrix>(t.data(), frames, frames).transpose();
-  RowMatrix cwt(n_mels, frames);
-  return [transposed = std::move(transposed), cwt = std::move(cwt)](
-             const NoteAnalysis& a, std::span<float> out) mutable {
-    cwt.noalias() = *a.mel_db_double * transposed;
-    const auto n = static_cast<std::size_t>(a.n_mels);
-    for (int m = 0; m < a.n_mels; ++m) {
-      const auto st = describe(std::span<double>(cwt.row(m).data(), static_cast<std::size_t>(a.frames)));
-      const double values[kWaveletStatisticsCount] = {st.median, st.sd,  st.variance,
-                                                      st.kurtosis, st.q25, st.q75};
-      for (std::size_t s = 0; s < kWaveletStatisticsCount; ++s)
-        out[s * n + static_cast<std::size_t>(m)] = static_cast<float>(values[s]);
+  // std::function needs a copyable callable; the transform owns FFTW plans, so share it.
+  auto cwt = std::make_shared<RickerCwt>(frames, width);
+  auto values = std::make_shared<std::vector<double>>(static_cast<std::size_t>(n_mels) * static_cast<std::size_t>(frames));
+  return [cwt, values](const NoteAnalysis& a, std::span<float> out) {
+    cwt->transform(a.mel_db, *values);
+    const auto n = static_cast<std::size_t>(a.n_mels), f = static_cast<std::size_t>(a.frames);
+    for (std::size_t m = 0; m < n; ++m) {
+      const auto st = describe(std::span<double>(*values).subspan(m * f, f));
+      const double stats[kWaveletStatisticsCount] = {st.median, st.sd,  st.variance,
+                                                     st.kurtosis, st.q25, st.q75};
+      for (std::size_t s = 0; s < kWaveletStatisticsCount; ++s) out[s * n + m] = static_cast<float>(stats[s]);
     }
   };
 }

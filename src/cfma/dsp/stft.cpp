@@ -3,7 +3,6 @@
 #include <fftw3.h>
 
 #include <cmath>
-#include <mutex>
 #include <numbers>
 #include <string>
 
@@ -11,14 +10,10 @@
 
 namespace cfma::dsp {
 
-namespace {
-
-std::mutex& planner_mutex() {
+std::mutex& fftw_planner_mutex() {
   static std::mutex m;
   return m;
 }
-
-}  // namespace
 
 int frame_count(std::size_t n_samples, int hop_length) {
   if (hop_length <= 0) throw DspError("frame_count: hop_length must be > 0");
@@ -62,7 +57,7 @@ RealFft::RealFft(int n) : n_(n) {
     fftw_free(out_);
     throw DspError("RealFft: cannot allocate buffers of length " + std::to_string(n));
   }
-  std::lock_guard lock(planner_mutex());
+  std::lock_guard lock(fftw_planner_mutex());
   plan_ = fftw_plan_dft_r2c_1d(n, in_, static_cast<fftw_complex*>(out_), FFTW_ESTIMATE);
   if (plan_ == nullptr) {
     fftw_free(in_);
@@ -73,7 +68,7 @@ RealFft::RealFft(int n) : n_(n) {
 
 RealFft::~RealFft() {
   {
-    std::lock_guard lock(planner_mutex());
+    std::lock_guard lock(fftw_planner_mutex());
     fftw_destroy_plan(static_cast<fftw_plan>(plan_));
   }
   fftw_free(in_);

@@ -9,6 +9,7 @@
 // float32 FFT was tried first: its rounding noise, relative to the frame's loudest bin, moved
 // mel_db by up to 1.4e-3 dB and spectral flatness by 5.6e-4 relative on the reference notes.
 #include <cstddef>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -25,6 +26,10 @@ std::vector<double> hann_window(int n);
 // np.pad(y, pad, mode): out.size() == y.size() + 2 * pad. 'reflect' mirrors without repeating
 // the edge sample and needs pad < y.size(); DspError otherwise.
 void pad_centered(std::span<const float> y, int pad, PadMode mode, std::span<float> out);
+
+// FFTW's planner (plan creation and destruction) is not thread-safe: every plan in cfma is
+// made and destroyed under this process-wide mutex.
+std::mutex& fftw_planner_mutex();
 
 // A double-precision real-to-complex FFT of length n with its own aligned buffers. Plans are
 // made with FFTW_ESTIMATE (deterministic: every process picks the same algorithm, so features

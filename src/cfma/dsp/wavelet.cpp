@@ -6,7 +6,10 @@
 #include <numbers>
 #include <string>
 
+#include <fftw3.h>
+
 #include "cfma/core/error.hpp"
+#include "cfma/dsp/stft.hpp"
 
 namespace cfma::dsp {
 
@@ -81,6 +84,75 @@ void cwt_ricker(std::span<const float> s, int width, std::span<double> out) {
   }
 }
 
+RickerCwt::RickerCwt(int n, int width) : n_(n), m_(ricker_points(n, width)) {
+  length_ = 1;
+  while (length_ < n_ + m_ - 1) length_ *= 2;
+  const auto len = static_cast<std::size_t>(length_), bins = len / 2 + 1;
+  time_ = fftw_alloc_real(len);
+  spectrum_ = fftw_alloc_complex(bins);
+  if (time_ == nullptr || spectrum_ == nullptr) {
+    release();
+    throw DspError("RickerCwt: cannot allocate FFT buffers of length " + std::to_string(length_));
+  }
+  {
+    std::lock_guard lock(fftw_planner_mutex());
+    auto* c = static_cast<fftw_complex*>(spectrum_);
+    forward_ = fftw_plan_dft_r2c_1d(length_, time_, c, FFTW_ESTIMATE);
+    inverse_ = fftw_plan_dft_c2r_1d(length_, c, time_, FFTW_ESTIMATE);
+  }
+  if (forward_ == nullptr || inverse_ == nullptr) {
+    release();
+    throw DspError("RickerCwt: FFTW could not plan length " + std::to_string(length_));
+  }
+  // Spectrum of the reversed wavelet (cwt convolves with it), scaled for the unnormalised inverse.
+  const auto wavelet = ricker(m_, width);
+  std::fill(time_, time_ + len, 0.0);
+  for (int j = 0; j < m_; ++j) time_[j] = wavelet[static_cast<std::size_t>(m_ - 1 - j)];
+  fftw_execute(static_cast<fftw_plan>(forward_));
+  const auto* c = static_cast<const double*>(spectrum_);
+  kernel_.assign(c, c + 2 * bins);
+  for (double& v : kernel_) v /= static_cast<double>(length_);
+}
+
+RickerCwt::~RickerCwt() { release(); }
+
+void RickerCwt::release() {
+  {
+    std::lock_guard lock(fftw_planner_mutex());
+    if (forward_ != nullptr) fftw_destroy_plan(static_cast<fftw_plan>(forward_));
+    if (inverse_ != nullptr) fftw_destroy_plan(static_cast<fftw_plan>(inverse_));
+    forward_ = inverse_ = nullptr;
+  }
+  fftw_free(time_);
+  fftw_free(spectrum_);
+  time_ = nullptr;
+  spectrum_ = nullptr;
+}
+
+void RickerCwt::transform(std::span<const float> series, std::span<double> out) {
+  const auto n = static_cast<std::size_t>(n_);
+  if (series.size() % n != 0 || out.size() != series.size())
+    throw DspError("RickerCwt: input must be whole series of " + std::to_string(n_) +
+                   " samples and the output as large");
+  const auto len = static_cast<std::size_t>(length_), bins = len / 2 + 1;
+  const auto offset = static_cast<std::size_t>((m_ - 1) / 2);  // convolve mode='same'
+  auto* c = static_cast<double*>(spectrum_);
+  for (std::size_t row = 0; row < series.size() / n; ++row) {
+    const float* s = series.data() + row * n;
+    for (std::size_t i = 0; i < n; ++i) time_[i] = s[i];
+    std::fill(time_ + n, time_ + len, 0.0);
+    fftw_execute(static_cast<fftw_plan>(forward_));
+    for (std::size_t k = 0; k < bins; ++k) {
+      const double re = c[2 * k], im = c[2 * k + 1];
+      const double kr = kernel_[2 * k], ki = kernel_[2 * k + 1];
+      c[2 * k] = re * kr - im * ki;
+      c[2 * k + 1] = re * ki + im * kr;
+    }
+    fftw_execute(static_cast<fftw_plan>(inverse_));
+    std::copy(time_ + offset, time_ + offset + n, out.data() + row * n);
+  }
+}
+
 WaveletStatistics describe(std::span<double> values) {
   if (values.empty()) throw DspError("describe: no values");
   const std::size_t n = values.size();
@@ -106,23 +178,36 @@ WaveletStatistics describe(std::span<double> values) {
                     ? std::numeric_limits<double>::quiet_NaN()
                     : m4 / (m2 * m2) - 3.0;
 
-  // Order statistics: numpy's linear quantile at (n - 1) q between ranks floor and floor + 1.
+  // Order statistics: numpy's linear quantile at (n - 1) q lies between ranks floor and
+  // floor + 1. Rank r's value after nth_element(r); rank r - 1 is then the maximum of the part
+  // below it, so three partitions on shrinking ranges and three scans give all six.
   const auto virtual_index = [&](double q) { return (dn - 1) * q; };
   const double v25 = virtual_index(0.25), v75 = virtual_index(0.75);
   const auto lo25 = static_cast<std::size_t>(v25), lo75 = static_cast<std::size_t>(v75);
-  std::size_t ranks[6] = {lo25, std::min(lo25 + 1, n - 1), (n - 1) / 2, n / 2,
-                          lo75, std::min(lo75 + 1, n - 1)};
-  std::sort(std::begin(ranks), std::end(ranks));
-  std::size_t from = 0;
-  for (std::size_t r : ranks) {
-    if (r < from) continue;  // a repeated rank is already in place
-    std::nth_element(values.begin() + static_cast<std::ptrdiff_t>(from),
-                     values.begin() + static_cast<std::ptrdiff_t>(r), values.end());
-    from = r + 1;
-  }
-  st.median = (values[(n - 1) / 2] + values[n / 2]) / 2.0;
-  st.q25 = lerp(values[lo25], values[std::min(lo25 + 1, n - 1)], v25 - static_cast<double>(lo25));
-  st.q75 = lerp(values[lo75], values[std::min(lo75 + 1, n - 1)], v75 - static_cast<double>(lo75));
+  const auto at = [&](std::size_t r) { return values.begin() + static_cast<std::ptrdiff_t>(r); };
+  // value of rank r, given that ranks [begin, end) occupy positions [begin, end)
+  const auto select = [&](std::size_t begin, std::size_t end, std::size_t r) {
+    std::nth_element(at(begin), at(r), at(end));
+    return values[r];
+  };
+  const auto max_below = [&](std::size_t begin, std::size_t r) {
+    return r > begin ? *std::max_element(at(begin), at(r)) : values[r];
+  };
+  const std::size_t mid = n / 2;
+  const double upper_mid = select(0, n, mid);
+  const double lower_mid = n % 2 == 0 ? max_below(0, mid) : upper_mid;
+  const std::size_t hi25 = std::min(lo25 + 1, n - 1), hi75 = std::min(lo75 + 1, n - 1);
+  // q25's ranks lie at or below mid, q75's at or above it.
+  const double q25_hi = hi25 == mid ? upper_mid : select(0, mid, hi25);
+  const double q25_lo = lo25 == hi25 ? q25_hi : max_below(0, hi25);
+  const double q75_hi = hi75 == mid ? upper_mid : select(mid + 1, n, hi75);
+  const double q75_lo = lo75 == hi75  ? q75_hi
+                        : lo75 == mid ? upper_mid
+                        : lo75 < mid  ? lower_mid  // only n = 2
+                                      : max_below(mid + 1, hi75);
+  st.median = (lower_mid + upper_mid) / 2.0;
+  st.q25 = lerp(q25_lo, q25_hi, v25 - static_cast<double>(lo25));
+  st.q75 = lerp(q75_lo, q75_hi, v75 - static_cast<double>(lo75));
   return st;
 }
 

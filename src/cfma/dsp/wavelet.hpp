@@ -22,6 +22,32 @@ std::vector<double> ricker_cwt_mean_weights(int n, int width);
 // scipy.signal.cwt(s, ricker, [width])[0] -> out (same size as s).
 void cwt_ricker(std::span<const float> s, int width, std::span<double> out);
 
+// scipy.signal.cwt(s, ricker, [width]) of many series of length n at once, by FFT convolution
+// (FFTW, double precision; zero padding to a power of two >= n + M - 1, so no wrap-around).
+// Agrees with ricker_cwt_matrix to ~1e-15 of the largest value. Owns its plans and buffers;
+// one per thread.
+class RickerCwt {
+ public:
+  RickerCwt(int n, int width);
+  ~RickerCwt();
+  RickerCwt(const RickerCwt&) = delete;
+  RickerCwt& operator=(const RickerCwt&) = delete;
+  int size() const { return n_; }
+  // series: [count][n] row-major; out: [count][n].
+  void transform(std::span<const float> series, std::span<double> out);
+
+ private:
+  void release();
+  int n_;
+  int m_;        // wavelet taps
+  int length_;   // FFT length
+  double* time_ = nullptr;
+  void* spectrum_ = nullptr;    // fftw_complex[length/2 + 1]
+  std::vector<double> kernel_;  // the reversed wavelet's spectrum / length, interleaved re, im
+  void* forward_ = nullptr;     // fftw_plan
+  void* inverse_ = nullptr;
+};
+
 // The six "additional wavelet" statistics, in the order stored in wavelet_stats_<w>.
 struct WaveletStatistics {
   double median = 0;    // numpy.median
