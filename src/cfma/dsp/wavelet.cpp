@@ -72,7 +72,7 @@ std::vector<double> ricker_cwt_mean_weights(int n, int width) {
   return weights;
 }
 
-void cwt_ricker(std::span<const float> s, int width, std::span<double> out) {
+void cwt_ricker(std::span<const double> s, int width, std::span<double> out) {
   if (s.empty() || out.size() != s.size())
     throw DspError("cwt_ricker: output must have the input's " + std::to_string(s.size()) + " samples");
   const int n = static_cast<int>(s.size());

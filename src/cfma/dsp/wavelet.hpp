@@ -20,7 +20,7 @@ std::vector<double> ricker_cwt_matrix(int n, int width);
 // Column means of ricker_cwt_matrix: mean_i cwt[i] = dot(weights, s).
 std::vector<double> ricker_cwt_mean_weights(int n, int width);
 // scipy.signal.cwt(s, ricker, [width])[0] -> out (same size as s).
-void cwt_ricker(std::span<const float> s, int width, std::span<double> out);
+void cwt_ricker(std::span<const double> s, int width, std::span<double> out);
 
 // scipy.signal.cwt(s, ricker, [width]) of many series of length n at once, by FFT convolution
 // (FFTW, double precision; zero padding to a power of two >= n + M - 1, so no wrap-around).
