@@ -1,6 +1,9 @@
 #include "cfma/dsp/stft.hpp"
 
 #include <fftw3.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <cmath>
 #include <numbers>
@@ -86,7 +89,13 @@ void RealFft::spectrum(std::span<float> power, std::span<float> magnitude) {
     power[k] = re * re + im * im;
   }
   if (magnitude.empty()) return;
-  for (std::size_t k = 0; k < n_bins; ++k) magnitude[k] = std::sqrt(power[k]);
+  std::size_t k = 0;
+#if defined(__SSE2__)
+  // std::sqrt is not vectorised without -fno-math-errno; power >= 0, so sqrtps is exact here.
+  for (; k + 4 <= n_bins; k += 4)
+    _mm_storeu_ps(magnitude.data() + k, _mm_sqrt_ps(_mm_loadu_ps(power.data() + k)));
+#endif
+  for (; k < n_bins; ++k) magnitude[k] = std::sqrt(power[k]);
 }
 
 void load_windowed_frame(std::span<const float> padded, int frame, int hop_length,
