@@ -156,6 +156,11 @@ class NoteRenderer {
     std::vector<float> left(static_cast<std::size_t>(total)), right(left.size());
     auto* synth = synth_.get();
     fluid_synth_system_reset(synth);
+    // The reset only queues the voices' release; they become free once the mixer has run.
+    // Render (and drop) a few blocks so every note starts from the same voice-slot state:
+    // otherwise the summation order of a preset's layers, and so the last bit of the output,
+    // depends on the note rendered before.
+    fluid_synth_write_float(synth, kSettleFrames, settle_.data(), 0, 1, settle_.data(), 0, 1);
     if (fluid_synth_program_select(synth, 0, font_id_, 0, program) != FLUID_OK)
       throw DataError(config_.soundfont.string() + ": cannot select program " + std::to_string(program));
     fluid_synth_noteon(synth, 0, pitch, velocity);
@@ -169,7 +174,9 @@ class NoteRenderer {
   }
 
  private:
+  static constexpr int kSettleFrames = 256;
   const RenderConfig& config_;
+  std::vector<float> settle_ = std::vector<float>(kSettleFrames);
   std::unique_ptr<fluid_settings_t, SettingsDeleter> settings_;
   std::unique_ptr<fluid_synth_t, SynthDeleter> synth_;
   int font_id_ = -1;
@@ -220,6 +227,31 @@ void clear_previous_render(const fs::path& out) {
 
 }  // namespace
 
+std::vector<PlannedNote> plan_notes(const RenderConfig& config) {
+  std::vector<PlannedNote> plan;
+  const int n_velocities = static_cast<int>(config.velocities.size());
+  if (n_velocities == 0 || config.pitch_step < 1) return plan;
+  const int per_pitch = std::min(config.velocities_per_pitch, n_velocities);
+  for (int program : config.programs) {
+    const auto* gm = find_gm_instrument(program);
+    if (!gm) continue;
+    const std::string instrument_str = nsynth_family_names()[static_cast<std::size_t>(gm->family)] + "_" +
+                                       nsynth_source_names()[static_cast<std::size_t>(gm->source)] + "_" +
+                                       three_digits(program);
+    int k = 0;
+    for (int pitch = gm->lowest_pitch; pitch <= gm->highest_pitch; pitch += config.pitch_step, ++k) {
+      for (int j = 0; j < per_pitch; ++j) {
+        // Cycle through the velocities, offset per program so short ranges still vary.
+        const int velocity =
+            config.velocities[static_cast<std::size_t>((k * per_pitch + j + program) % n_velocities)];
+        plan.push_back({program, pitch, velocity, instrument_str,
+                        instrument_str + "-" + three_digits(pitch) + "-" + three_digits(velocity)});
+      }
+    }
+  }
+  return plan;
+}
+
 RenderSummary render_dataset(const RenderConfig& config) {
   const auto start = std::chrono::steady_clock::now();
   check_programs(config.programs, [&](const std::string& problem) {
@@ -227,12 +259,19 @@ RenderSummary render_dataset(const RenderConfig& config) {
   });
   if (config.velocities.empty()) throw DataError("render: no velocities");
   if (config.pitch_step < 1) throw DataError("render: pitch_step must be >= 1");
+  if (!(config.note_on_seconds > 0 && config.note_on_seconds <= config.note_seconds))
+    throw DataError("render: need 0 < note_on_seconds <= note_seconds");
 
   NoteRenderer renderer(config);
   for (int p : config.programs)
     if (!renderer.has_program(p))
       throw DataError(config.soundfont.string() + ": no preset for GM program " + std::to_string(p) +
                       " (bank 0)");
+  // The very first note of a new synth differs from later renderings of the same note in the
+  // last bits (state fluidsynth initialises lazily); render one and drop it, so every note is
+  // the same whatever was rendered before it (checked in tests/data/test_render.cpp).
+  renderer.render(config.programs.front(), find_gm_instrument(config.programs.front())->lowest_pitch,
+                  config.velocities.front());
 
   std::error_code ec;
   fs::create_directories(config.out / "audio", ec);
@@ -242,47 +281,35 @@ RenderSummary render_dataset(const RenderConfig& config) {
   RenderSummary summary;
   summary.out = config.out;
   nlohmann::json index = nlohmann::json::object();
-  const int n_velocities = static_cast<int>(config.velocities.size());
-  const int per_pitch = std::min(config.velocities_per_pitch, n_velocities);
   std::vector<short> pcm;
-  for (int program : config.programs) {
-    const auto& gm = *find_gm_instrument(program);
-    const std::string instrument_str = nsynth_family_names()[static_cast<std::size_t>(gm.family)] + "_" +
-                                       nsynth_source_names()[static_cast<std::size_t>(gm.source)] + "_" +
-                                       three_digits(program);
-    int k = 0;
-    for (int pitch = gm.lowest_pitch; pitch <= gm.highest_pitch; pitch += config.pitch_step, ++k) {
-      for (int j = 0; j < per_pitch; ++j) {
-        // Cycle through the velocities, offset per program so short ranges still vary.
-        const int velocity = config.velocities[static_cast<std::size_t>((k * per_pitch + j + program) % n_velocities)];
-        Example e;
-        e.note_str = instrument_str + "-" + three_digits(pitch) + "-" + three_digits(velocity);
-        const auto samples = renderer.render(program, pitch, velocity);
-        float peak = 0;
-        for (float x : samples) peak = std::max(peak, std::abs(x));
-        if (!(peak >= config.silence_threshold) || peak == 0.0f) {
-          ++summary.notes_silent;
-          summary.silent_notes.push_back(e.note_str);
-          continue;
-        }
-        if (to_pcm16(samples, pcm) > 0) ++summary.notes_clipped;
-        e.note = summary.notes_written;
-        e.instrument = program;
-        e.instrument_str = instrument_str;
-        e.pitch = pitch;
-        e.velocity = velocity;
-        e.sample_rate = config.sample_rate;
-        e.instrument_source = gm.source;
-        e.instrument_source_str = nsynth_source_names()[static_cast<std::size_t>(gm.source)];
-        e.instrument_family = gm.family;
-        e.instrument_family_str = nsynth_family_names()[static_cast<std::size_t>(gm.family)];
-        // qualities stay all zero: NSynth's were annotated by people, not computed.
-        write_wav_pcm16(config.out / "audio" / (e.note_str + ".wav"), pcm, config.sample_rate);
-        index[e.note_str] = to_nsynth_json(e);
-        ++summary.notes_written;
-        ++summary.notes_per_family[e.instrument_family_str];
-      }
+  for (const auto& planned : plan_notes(config)) {
+    const auto& gm = *find_gm_instrument(planned.program);
+    const auto samples = renderer.render(planned.program, planned.pitch, planned.velocity);
+    float peak = 0;
+    for (float x : samples) peak = std::max(peak, std::abs(x));
+    if (!(peak >= config.silence_threshold) || peak == 0.0f) {
+      ++summary.notes_silent;
+      summary.silent_notes.push_back(planned.note_str);
+      continue;
     }
+    if (to_pcm16(samples, pcm) > 0) ++summary.notes_clipped;
+    Example e;
+    e.note = summary.notes_written;
+    e.note_str = planned.note_str;
+    e.instrument = planned.program;
+    e.instrument_str = planned.instrument_str;
+    e.pitch = planned.pitch;
+    e.velocity = planned.velocity;
+    e.sample_rate = config.sample_rate;
+    e.instrument_source = gm.source;
+    e.instrument_source_str = nsynth_source_names()[static_cast<std::size_t>(gm.source)];
+    e.instrument_family = gm.family;
+    e.instrument_family_str = nsynth_family_names()[static_cast<std::size_t>(gm.family)];
+    // qualities stay all zero: NSynth's were annotated by people, not computed.
+    write_wav_pcm16(config.out / "audio" / (e.note_str + ".wav"), pcm, config.sample_rate);
+    index[e.note_str] = to_nsynth_json(e);
+    ++summary.notes_written;
+    ++summary.notes_per_family[e.instrument_family_str];
   }
   write_file_atomic(config.out / "examples.json", index.dump(2) + "\n");
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

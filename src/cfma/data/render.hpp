@@ -5,8 +5,8 @@
 // NSynth protocol: 16 kHz mono PCM16, 4 s per note (note on for 3 s, off for 1 s), velocities
 // from {25, 50, 75, 100, 127}, pitches inside each instrument's range (gm_table.cpp), notes
 // whose peak stays below a threshold skipped. Reverb and chorus off; system reset and program
-// change before every note, so a note never depends on the one before. Same inputs ->
-// byte-identical files.
+// change before every note, so a note's samples do not depend on the notes rendered before it.
+// Same inputs -> byte-identical files.
 //
 // [render] keys (defaults = default_render_config()):
 //   soundfont            SoundFont file (TimGM6mb from Debian's timgm6mb-soundfont)
@@ -52,6 +52,18 @@ struct RenderConfig {
 RenderConfig default_render_config();
 RenderConfig parse_render_config(const ConfigDoc& doc);
 nlohmann::json to_json(const RenderConfig& c);
+
+// One note to render, in render order (program as listed, pitch ascending, velocities).
+struct PlannedNote {
+  int program = 0;
+  int pitch = 0;
+  int velocity = 0;
+  std::string instrument_str;  // <family>_<source>_<program 3 digits>
+  std::string note_str;        // <instrument_str>-<pitch 3 digits>-<velocity 3 digits>
+};
+// The notes render_dataset() will try (before the silence check); programs without a GM
+// table entry are left out (render_dataset rejects them).
+std::vector<PlannedNote> plan_notes(const RenderConfig& config);
 
 struct RenderSummary {
   std::filesystem::path out;
