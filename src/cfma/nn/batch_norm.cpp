@@ -2,12 +2,14 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include "cfma/core/error.hpp"
+#include "cfma/nn/simd_kernels.hpp"
 
 namespace cfma::nn {
 namespace {
@@ -47,14 +49,8 @@ Tensor local_sums(const Tensor& x, const Geometry& g) {
       double sum = 0, sumsq = 0;
       for (std::int64_t b = 0; b < g.batch; ++b) {
         const scalar_t* p = xp + (b * g.channels + c) * g.plane();
-        // Float accumulation per plane (vectorisable), float64 across planes.
-        scalar_t ps = 0, pss = 0;
-        for (std::int64_t e = 0; e < g.plane(); ++e) {
-          ps += p[e];
-          pss += p[e] * p[e];
-        }
-        sum += ps;
-        sumsq += pss;
+        // Vectorised accumulation per plane, float64 across planes.
+        simd::sum_and_squares(p, g.plane(), &sum, &sumsq);
       }
       s[c] = sum;
       s[g.channels + c] = sumsq;
@@ -62,6 +58,15 @@ Tensor local_sums(const Tensor& x, const Geometry& g) {
   });
   s[2 * g.channels] = static_cast<double>(g.batch * g.plane());
   return sums;
+}
+
+// Offsets of the pool window's elements in the input plane, in scan order (window index k ->
+// k/pool_w rows and k%pool_w columns down/right), so the hot loops need no division.
+std::vector<std::int64_t> window_offsets(const Geometry& g) {
+  std::vector<std::int64_t> offsets;
+  for (std::int64_t u = 0; u < g.pool_h; ++u)
+    for (std::int64_t v = 0; v < g.pool_w; ++v) offsets.push_back(u * g.width + v);
+  return offsets;
 }
 
 // out = pool(relu(x * scale + shift)); argmax (window index, uint8) when pooling.
@@ -89,20 +94,20 @@ void normalise_relu_pool(const Tensor& x, const Tensor& scale, const Tensor& shi
         continue;
       }
       std::uint8_t* am = ap + plane * g.pooled_plane();
+      const std::vector<std::int64_t> window = window_offsets(g);
+      const auto window_size = static_cast<std::uint8_t>(window.size());
       for (std::int64_t i = 0; i < g.pooled_h; ++i) {
         for (std::int64_t j = 0; j < g.pooled_w; ++j) {
+          const scalar_t* corner = in + i * g.pool_h * g.width + j * g.pool_w;
           scalar_t best = -std::numeric_limits<scalar_t>::infinity();
           std::uint8_t arg = 0;
-          for (std::int64_t u = 0; u < g.pool_h; ++u) {
-            const scalar_t* row = in + (i * g.pool_h + u) * g.width + j * g.pool_w;
-            for (std::int64_t v = 0; v < g.pool_w; ++v) {
-              scalar_t z = row[v] * a + b;
-              // First maximum in scan order wins, as in MaxPool2d (ties below zero do not
-              // matter: ReLU zeroes their gradient).
-              if (z > best) {
-                best = z;
-                arg = static_cast<std::uint8_t>(u * g.pool_w + v);
-              }
+          for (std::uint8_t k = 0; k < window_size; ++k) {
+            const scalar_t z = corner[window[k]] * a + b;
+            // First maximum in scan order wins, as in MaxPool2d (ties below zero do not
+            // matter: ReLU zeroes their gradient).
+            if (z > best) {
+              best = z;
+              arg = k;
             }
           }
           o[i * g.pooled_w + j] = relu ? (best > 0 ? best : scalar_t(0)) : best;
@@ -116,9 +121,9 @@ void normalise_relu_pool(const Tensor& x, const Tensor& scale, const Tensor& shi
 // Visits every output gradient that reaches z (after ReLU mask and pool routing) with the
 // input element index it lands on: fn(plane, element index in plane, dL/dz).
 template <typename scalar_t, typename Fn>
-void for_each_routed_gradient(const Geometry& g, std::int64_t plane, const scalar_t* grad_out,
-                              const scalar_t* out, const std::uint8_t* argmax, bool relu,
-                              Fn&& fn) {
+void for_each_routed_gradient(const Geometry& g, const std::vector<std::int64_t>& window,
+                              std::int64_t plane, const scalar_t* grad_out, const scalar_t* out,
+                              const std::uint8_t* argmax, bool relu, Fn&& fn) {
   const bool pooling = g.pool_h != 1 || g.pool_w != 1;
   const scalar_t* go = grad_out + plane * g.pooled_plane();
   const scalar_t* o = out + plane * g.pooled_plane();
@@ -132,8 +137,7 @@ void for_each_routed_gradient(const Geometry& g, std::int64_t plane, const scala
     for (std::int64_t j = 0; j < g.pooled_w; ++j) {
       const std::int64_t k = i * g.pooled_w + j;
       if (relu && !(o[k] > 0)) continue;
-      const std::int64_t u = am[k] / g.pool_w, v = am[k] % g.pool_w;
-      fn((i * g.pool_h + u) * g.width + j * g.pool_w + v, go[k]);
+      fn(i * g.pool_h * g.width + j * g.pool_w + window[am[k]], go[k]);
     }
 }
 
@@ -216,6 +220,7 @@ struct BatchNormFn : public torch::autograd::Function<BatchNormFn> {
     // Local per-channel [sum dL/dz | sum dL/dz * xhat | 0].
     Tensor grad_sums = torch::zeros({2 * C + 1}, torch::kFloat64);
     Tensor grad_x = torch::empty(x4.sizes(), x4.options());
+    const std::vector<std::int64_t> window = window_offsets(g);
     AT_DISPATCH_FLOATING_TYPES(x4.scalar_type(), "cfma_bn_backward", [&] {
       const scalar_t* xp = x4.data_ptr<scalar_t>();
       const scalar_t* gop = grad_out.data_ptr<scalar_t>();
@@ -230,7 +235,7 @@ struct BatchNormFn : public torch::autograd::Function<BatchNormFn> {
           for (std::int64_t b = 0; b < g.batch; ++b) {
             const std::int64_t plane = b * C + c;
             const scalar_t* in = xp + plane * g.plane();
-            for_each_routed_gradient<scalar_t>(g, plane, gop, op, ap, relu,
+            for_each_routed_gradient<scalar_t>(g, window, plane, gop, op, ap, relu,
                                                [&](std::int64_t e, scalar_t gz) {
                                                  sum_gz += gz;
                                                  sum_gz_xhat += gz * (in[e] - mp[c]) * ip[c];
@@ -271,9 +276,9 @@ struct BatchNormFn : public torch::autograd::Function<BatchNormFn> {
           const auto alpha = static_cast<scalar_t>(-kp[c] * (mg[c] - mp[c] * ip[c] * mgx[c]));
           const scalar_t* in = xp + plane * g.plane();
           scalar_t* o = gx + plane * g.plane();
-          for (std::int64_t e = 0; e < g.plane(); ++e) o[e] = alpha + beta * in[e];
+          simd::affine(o, in, g.plane(), alpha, beta);
           const auto kc = static_cast<scalar_t>(kp[c]);
-          for_each_routed_gradient<scalar_t>(g, plane, gop, op, ap, relu,
+          for_each_routed_gradient<scalar_t>(g, window, plane, gop, op, ap, relu,
                                              [&](std::int64_t e, scalar_t gz) { o[e] += kc * gz; });
         }
       });

@@ -8,6 +8,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include "cfma/core/error.hpp"
+#include "cfma/nn/simd_kernels.hpp"
 
 namespace cfma::nn {
 namespace {
@@ -53,14 +54,7 @@ void conv_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, con
       for (std::int64_t i = 0; i < g.out_h; ++i) {
         scalar_t* orow = o + i * g.out_w;
         const scalar_t* xrow = xin + i * g.width;
-        for (std::int64_t j = 0; j < g.out_w; ++j) orow[j] = b0;
-        // One tap at a time over a whole output row: the row stays in L1 and the inner loop
-        // is a plain axpy that the compiler vectorises.
-        for (std::int64_t t = 0; t < K; ++t) {
-          const scalar_t wt = w[t];
-          const scalar_t* src = xrow + offsets[t];
-          for (std::int64_t j = 0; j < g.out_w; ++j) orow[j] += wt * src[j];
-        }
+        simd::conv_row(orow, xrow, w, offsets.data(), K, g.out_w, b0);
       }
     }
   });
@@ -107,25 +101,20 @@ struct SingleChannelConvFn : public torch::autograd::Function<SingleChannelConvF
       double* pp = partial.data_ptr<double>();
       scalar_t* gxp = need_x ? grad_x.data_ptr<scalar_t>() : nullptr;
       at::parallel_for(0, g.batch, 1, [&](std::int64_t b0, std::int64_t b1) {
-        // acc[t][j]: element-wise products summed over output rows; reduced once per plane.
-        std::vector<scalar_t> acc(static_cast<std::size_t>(K * g.out_w));
+        std::vector<double> acc(static_cast<std::size_t>(K));
         for (std::int64_t b = b0; b < b1; ++b) {
           const scalar_t* xin = xp + b * g.height * g.width;
           for (std::int64_t c = 0; c < C; ++c) {
             const scalar_t* gplane = gp + (b * C + c) * g.out_h * g.out_w;
-            std::fill(acc.begin(), acc.end(), scalar_t(0));
-            double bias_sum = 0;
+            std::fill(acc.begin(), acc.end(), 0.0);
+            double bias_sum = 0, unused_sumsq = 0;
             for (std::int64_t i = 0; i < g.out_h; ++i) {
               const scalar_t* grow = gplane + i * g.out_w;
               const scalar_t* xrow = xin + i * g.width;
-              scalar_t row_sum = 0;
-              for (std::int64_t j = 0; j < g.out_w; ++j) row_sum += grow[j];
-              bias_sum += row_sum;
-              for (std::int64_t t = 0; t < K; ++t) {
-                scalar_t* a = acc.data() + t * g.out_w;
-                const scalar_t* src = xrow + offsets[t];
-                for (std::int64_t j = 0; j < g.out_w; ++j) a[j] += grow[j] * src[j];
-              }
+              simd::sum_and_squares(grow, g.out_w, &bias_sum, &unused_sumsq);
+              // Row dot products (vectorised), float64 across rows.
+              for (std::int64_t t = 0; t < K; ++t)
+                acc[t] += simd::dot(grow, xrow + offsets[t], g.out_w);
               if (gxp) {
                 scalar_t* gxrow = gxp + b * g.height * g.width + i * g.width;
                 for (std::int64_t t = 0; t < K; ++t) {
@@ -136,12 +125,7 @@ struct SingleChannelConvFn : public torch::autograd::Function<SingleChannelConvF
               }
             }
             double* out = pp + (b * C + c) * (K + 1);
-            for (std::int64_t t = 0; t < K; ++t) {
-              double s = 0;
-              const scalar_t* a = acc.data() + t * g.out_w;
-              for (std::int64_t j = 0; j < g.out_w; ++j) s += a[j];
-              out[t] = s;
-            }
+            for (std::int64_t t = 0; t < K; ++t) out[t] = acc[t];
             out[K] = bias_sum;
           }
         }
