@@ -9,6 +9,12 @@ namespace cfma::nn::simd {
 // sum_j a[j] * b[j]
 float dot(const float* a, const float* b, std::int64_t n);
 double dot(const double* a, const double* b, std::int64_t n);
+// out[t] += sum_j a[j] * b[offsets[t] + j] for t < count (taps in groups of 5 sharing the
+// loads of a: the weight gradient of a 5-wide kernel row)
+void multi_dot(const float* a, const float* b, const std::int64_t* offsets, std::int64_t count,
+               std::int64_t n, double* out);
+void multi_dot(const double* a, const double* b, const std::int64_t* offsets, std::int64_t count,
+               std::int64_t n, double* out);
 // sum_j a[j], sum_j a[j]^2 (added to *sum, *sumsq)
 void sum_and_squares(const float* a, std::int64_t n, double* sum, double* sumsq);
 void sum_and_squares(const double* a, std::int64_t n, double* sum, double* sumsq);

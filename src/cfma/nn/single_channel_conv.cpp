@@ -113,8 +113,7 @@ struct SingleChannelConvFn : public torch::autograd::Function<SingleChannelConvF
               const scalar_t* xrow = xin + i * g.width;
               simd::sum_and_squares(grow, g.out_w, &bias_sum, &unused_sumsq);
               // Row dot products (vectorised), float64 across rows.
-              for (std::int64_t t = 0; t < K; ++t)
-                acc[t] += simd::dot(grow, xrow + offsets[t], g.out_w);
+              simd::multi_dot(grow, xrow, offsets.data(), K, g.out_w, acc.data());
               if (gxp) {
                 scalar_t* gxrow = gxp + b * g.height * g.width + i * g.width;
                 for (std::int64_t t = 0; t < K; ++t) {
