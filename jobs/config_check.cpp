@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cfma/core/run_config.hpp"
+#include "cfma/data/render.hpp"
 #include "cfma/par/world.hpp"
 #include "jobs/registry.hpp"
 
@@ -9,6 +10,7 @@ namespace cfma::jobs {
 
 void validate_config(const ConfigDoc& doc) {
   parse_run_config(doc);
+  data::parse_render_config(doc);  // [render] is read by `cfma render --config`
   for (const auto& stage : stages()) stage.validate(doc);
   doc.check_unknown_keys();
 }

@@ -60,6 +60,9 @@ std::vector<data::Problem> validate_audio(const std::vector<data::Example>& exam
     const auto& e = examples[static_cast<std::size_t>(i)];
     try {
       data::read_note_audio(e, config, samples);
+      // An all-zero note has no defined spectral shape (0/0 in centroid, kurtosis).
+      if (std::all_of(samples.begin(), samples.end(), [](float v) { return v == 0.0f; }))
+        throw DataError(e.wav.string() + ": silent note (all samples are zero)");
     } catch (const DataError& err) {
       local.push_back(data::Problem{e.note_str, e.wav, err.what()});
     }

@@ -8,7 +8,7 @@
 #include "cfma/core/manifest.hpp"
 #include "cfma/core/paths.hpp"
 #include "cfma/core/run_config.hpp"
-#include "cfma/nn/model.hpp"
+#include "cfma/nn/architectures.hpp"
 #include "cfma/par/world.hpp"
 #include "cfma/train/trainer.hpp"
 #include "jobs/registry.hpp"

@@ -31,7 +31,7 @@ std::vector<fs::path> activation_files(const WorkPaths& paths) {
 
 std::vector<ProbeSetInfo> probe_sets(const WorkPaths& paths, const ProbeConfig& config) {
   std::vector<ProbeSetInfo> sets;
-  const std::string features_fp = output_fingerprint(paths.features());
+  const std::string features_fp = store::features_key(paths.features());
   for (const auto& file_path : activation_files(paths)) {
     const auto file = store::File::open_serial(file_path);
     for (const char* attr : {"run", "arch", "task", "seed"})

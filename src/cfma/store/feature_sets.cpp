@@ -144,6 +144,10 @@ const FeatureSet& find_feature_set(const std::vector<FeatureSet>& sets, const st
                    (sets.size() > 8 ? ", ..." : "") + ")");
 }
 
+std::string features_key(const std::filesystem::path& features_h5) {
+  return File::open_serial(features_h5).attr_string("config_key");
+}
+
 double noise_value(std::uint64_t seed, std::int64_t row, std::int64_t col) {
   // splitmix64 of (seed, row, col) -> two uniforms -> Box-Muller.
   auto mix = [](std::uint64_t x) {

@@ -66,6 +66,11 @@ class FeatureReader {
   std::unique_ptr<Impl> impl_;
 };
 
+// The identity of a features.h5's rows: its "config_key" attribute (hash of the preprocess
+// config and inputs). Activations files record it as "features_key"; a mismatch means the rows
+// or split may differ.
+std::string features_key(const std::filesystem::path& features_h5);
+
 // Deterministic N(0,1) value for (seed, row, col): independent of chunking and rank count.
 double noise_value(std::uint64_t seed, std::int64_t row, std::int64_t col);
 

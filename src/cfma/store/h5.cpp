@@ -172,6 +172,36 @@ void File::write_rows(const std::string& name, hsize_t row_begin, hsize_t rows, 
 }
 
 template <class T>
+void File::write_row_list(const std::string& name, std::span<const hsize_t> rows, const T* data) {
+  auto ds = open_dataset(name);
+  Handle space(H5Dget_space(ds.id()), H5Sclose);
+  Dims d(static_cast<std::size_t>(H5Sget_simple_extent_ndims(space.id())));
+  H5Sget_simple_extent_dims(space.id(), d.data(), nullptr);
+  Dims count = d;
+  count[0] = rows.size();
+  Handle mem(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), H5Sclose);
+  H5Sselect_none(space.id());
+  if (rows.empty()) H5Sselect_none(mem.id());
+  // Runs of consecutive rows become one hyperslab each; the union is traversed in file order,
+  // which is the order of `data` because `rows` ascends.
+  std::size_t i = 0;
+  while (i < rows.size()) {
+    std::size_t j = i + 1;
+    while (j < rows.size() && rows[j] == rows[j - 1] + 1) ++j;
+    if (rows[i] >= d[0] || rows[j - 1] >= d[0] || (i > 0 && rows[i] <= rows[i - 1]))
+      fail("row list not ascending or out of range for '" + name + "'");
+    Dims start(d.size(), 0), block = d;
+    start[0] = rows[i];
+    block[0] = j - i;
+    H5Sselect_hyperslab(space.id(), H5S_SELECT_OR, start.data(), nullptr, block.data(), nullptr);
+    i = j;
+  }
+  auto dxpl = xfer_collective();
+  if (H5Dwrite(ds.id(), h5_type<T>(), mem.id(), space.id(), dxpl.id(), data) < 0)
+    fail("write failed for '" + name + "'");
+}
+
+template <class T>
 void File::write_all_from_root(const std::string& name, std::span<const T> values, bool is_root) {
   const auto d = dims(name);
   write_rows<T>(name, 0, is_root ? d.at(0) : 0, values.data());
@@ -325,6 +355,7 @@ void File::flush() { H5Fflush(file_.id(), H5F_SCOPE_GLOBAL); }
 #define CFMA_STORE_INSTANTIATE(T)                                                              \
   template void File::create<T>(const std::string&, const Dims&, const Dims&);                \
   template void File::write_rows<T>(const std::string&, hsize_t, hsize_t, const T*);           \
+  template void File::write_row_list<T>(const std::string&, std::span<const hsize_t>, const T*); \
   template void File::write_all_from_root<T>(const std::string&, std::span<const T>, bool);    \
   template void File::read_rows<T>(const std::string&, hsize_t, hsize_t, T*) const;            \
   template std::vector<T> File::read_all<T>(const std::string&) const;

@@ -64,6 +64,10 @@ class File {
   // holds rows * (product of the other dims) elements.
   template <class T>
   void write_rows(const std::string& name, hsize_t row_begin, hsize_t rows, const T* data);
+  // Collective: rank writes the rows listed in `rows` (strictly ascending; may be empty), `data`
+  // holding them in that order.
+  template <class T>
+  void write_row_list(const std::string& name, std::span<const hsize_t> rows, const T* data);
   // Collective: the root's whole `values` becomes the dataset; other ranks pass nothing.
   template <class T>
   void write_all_from_root(const std::string& name, std::span<const T> values, bool is_root);

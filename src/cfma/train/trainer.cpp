@@ -15,7 +15,8 @@
 #include "cfma/core/hash.hpp"
 #include "cfma/core/log.hpp"
 #include "cfma/core/manifest.hpp"
-#include "cfma/nn/model.hpp"
+#include "cfma/nn/architectures.hpp"
+#include "cfma/par/reduce.hpp"
 #include "cfma/par/world.hpp"
 #include "cfma/train/batches.hpp"
 #include "cfma/train/mel_dataset.hpp"
@@ -207,7 +208,7 @@ RunResult train_run(const RunSpec& spec, const TrainConfig& config, const RunCon
   broadcast_state(*net, comm);
   // BatchNorm batch statistics over the global batch: one all-reduce of (sum, sumsq, count).
   if (comm.size() > 1)
-    net->set_batch_norm_sync([&comm](at::Tensor& sums) {
+    net->set_stats_all_reduce([&comm](torch::Tensor sums) {
       auto c = sums.contiguous();
       par::all_reduce_sum(comm, std::span<double>(c.data_ptr<double>(), static_cast<std::size_t>(c.numel())));
       if (!c.is_same(sums)) sums.copy_(c);
