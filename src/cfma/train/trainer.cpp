@@ -276,6 +276,7 @@ RunResult train_run(const RunSpec& spec, const TrainConfig& config, const RunCon
         running.correct += local.correct;
         running.sq_error += local.sq_error;
         running.count += local.count;
+        result.step_losses.push_back(local.loss / global_rows);
       }
       if (stop) {
         Checkpoint stop_ck{epoch, b + 1, running,
@@ -313,8 +314,11 @@ RunResult train_run(const RunSpec& spec, const TrainConfig& config, const RunCon
     row << epoch + 1 << "," << running.loss / std::max(running.count, 1.0) << "," << metric(running, spec.task) << ","
         << test.loss / std::max(test.count, 1.0) << "," << metric(test, spec.task) << "," << seconds;
     ck.history.rows.push_back(row.str());
-    result = {false, epoch + 1, running.loss / std::max(running.count, 1.0), test.loss / std::max(test.count, 1.0),
-              metric(running, spec.task), metric(test, spec.task)};
+    result.epochs_done = epoch + 1;
+    result.train_loss = running.loss / std::max(running.count, 1.0);
+    result.test_loss = test.loss / std::max(test.count, 1.0);
+    result.train_metric = metric(running, spec.task);
+    result.test_metric = metric(test, spec.task);
     if (root) {
       spdlog::info("{} epoch {}/{}: train loss {:.4f} {} {:.3f}, test loss {:.4f} {} {:.3f}, {:.1f} s", spec.name(),
                    epoch + 1, config.epochs, result.train_loss, spec.task == Task::family ? "acc" : "rmse",
@@ -346,6 +350,7 @@ RunResult train_run(const RunSpec& spec, const TrainConfig& config, const RunCon
     }
   }
 
+  result.parameter_hash = hash_tensors(state_tensors(*net));
   if (root) {
     AtomicOutput out(model_file, tag);
     torch::serialize::OutputArchive archive;
@@ -359,7 +364,7 @@ RunResult train_run(const RunSpec& spec, const TrainConfig& config, const RunCon
                            {"input_mean", data.input_stats().mean}, {"input_sd", data.input_stats().sd},
                            {"target_mean", data.target_mean()}, {"target_sd", data.target_sd()},
                            {"class_names", data.class_names()}, {"ranks", comm.size()},
-                           {"parameter_hash", hash_tensors(state_tensors(*net))}};
+                           {"parameter_hash", result.parameter_hash}};
     write_file_atomic(ctx.run_dir / "model.json", info.dump(2) + "\n");
     write_manifest(model_file, key, {{"final", {{"train_loss", result.train_loss}, {"test_loss", result.test_loss},
                                                 {"train_metric", result.train_metric}, {"test_metric", result.test_metric}}}});

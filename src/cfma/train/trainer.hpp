@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <boost/mpi/communicator.hpp>
 #include <nlohmann/json.hpp>
@@ -21,6 +22,11 @@ struct RunResult {
   int epochs_done = 0;
   double train_loss = 0, test_loss = 0;
   double train_metric = 0, test_metric = 0;  // accuracy (family) or RMSE in original units
+  // Global mean loss of each optimisation step done by this call, in order (same on every
+  // rank): lets tests compare runs across rank counts step by step.
+  std::vector<double> step_losses;
+  // This rank's hash of the final parameters and buffers (model.json's parameter_hash on rank 0).
+  std::string parameter_hash;
 };
 
 struct RunContext {
