@@ -8,6 +8,7 @@
 
 #include "cfma/core/error.hpp"
 #include "cfma/core/log.hpp"
+#include "cfma/nn/allocator.hpp"
 #include "cfma/par/world.hpp"
 #include "jobs/registry.hpp"
 
@@ -27,6 +28,8 @@ std::vector<Command>& commands() {
 int main(int argc, char** argv) {
   using namespace cfma;
   par::World world(argc, argv);
+  // Training and extraction allocate ~40 MiB activations every step: keep them mapped.
+  nn::keep_large_allocations_mapped();
   const int rank = par::World::rank();
 
   CLI::App app{"cfma: convolutional features for music audio (NSynth pipeline, MPI)"};

@@ -144,8 +144,9 @@ inline void write_workdir(const WorkPaths& paths, std::int64_t rows, const std::
     for (std::size_t k = 0; k < hand.size(); ++k) write_matrix("/hand/" + hand[k], {n, 16}, 100 + k);
     write_matrix("/hand/wavelet_stats_25", {n, 6, 16}, 200);
     write_matrix("/mel_db", {n, 8, 8}, 300);
+    f.set_attr("config_key", std::string("probe-fixture-") + std::to_string(rows));
   }
-  const std::string features_key = output_fingerprint(paths.features());
+  const std::string features_key = store::features_key(paths.features());
   for (std::size_t r = 0; r < runs.size(); ++r) {
     const auto& run = runs[r];
     auto f = store::File::create(paths.activations(run), MPI_Comm(par::World::comm()));
