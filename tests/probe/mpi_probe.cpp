@@ -4,6 +4,9 @@
 
 #include <boost/mpi/communicator.hpp>
 
+#include "cfma/core/atomic_file.hpp"
+#include "cfma/core/error.hpp"
+#include "cfma/core/manifest.hpp"
 #include "cfma/par/world.hpp"
 #include "cfma/probe/probe.hpp"
 #include "cfma/probe/probe_stage.hpp"
@@ -56,6 +59,35 @@ TEST(ProbeMpi, StageOutputsDoNotDependOnRankCount) {
   for (std::size_t i = 0; i < tables.results.size(); ++i) expect_same(tables.results[i], single.results[i]);
   ASSERT_EQ(tables.concat_results.size(), 4u);
   for (std::size_t i = 0; i < tables.concat_results.size(); ++i) expect_same(tables.concat_results[i], single.concat_results[i]);
+}
+
+TEST(ProbeMpi, StageWritesOutputsSkipsWhenUpToDateAndNamesAMissingLayer) {
+  const WorkPaths paths{test::scratch_dir("probe-mpi-outputs")};
+  test::write_workdir(paths, 200, {"regular-family-s0"}, {"conv3"});
+  ProbeConfig config;
+  config.layers = {"conv3"};
+  config.concat_top_k = 1;
+  auto& comm = par::World::comm();
+  EXPECT_TRUE(run_probe_stage(comm, paths, config, false));   // computed
+  EXPECT_FALSE(run_probe_stage(comm, paths, config, false));  // up to date: skipped
+  const auto probes = read_file(paths.results() / "probes.csv");
+  EXPECT_EQ(probes.rfind("set,run,arch,task,seed,layer,target,split,metric,value\n", 0), 0u);
+  // regular-family-s0/conv3 probed for 3 targets; accuracy for family, rmse + r2 for the others.
+  EXPECT_NE(probes.find("regular-family-s0/conv3,regular-family-s0,regular,family,0,conv3,family,test,accuracy,"),
+            std::string::npos);
+  EXPECT_NE(read_file(paths.results() / "transfer.csv").find("regular,family,conv3,pitch,test,rmse,"), std::string::npos);
+  EXPECT_TRUE(read_manifest(paths.results() / "probes.csv").has_value());
+
+  // A layer the config requires but the activations file lacks: one error naming file and layer.
+  config.layers = {"conv3", "conv2"};
+  try {
+    run_probe_stage(comm, paths, config, false);
+    ADD_FAILURE() << "expected ProbeError";
+  } catch (const ProbeError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("regular-family-s0.h5"), std::string::npos) << message;
+    EXPECT_NE(message.find("missing layer 'conv2'"), std::string::npos) << message;
+  }
 }
 
 }  // namespace
