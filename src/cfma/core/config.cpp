@@ -1,6 +1,8 @@
 #include "cfma/core/config.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -113,29 +115,37 @@ std::string ConfigDoc::to_toml() const {
 }
 
 void ConfigDoc::check_unknown_keys() const {
-  // Walk the tree in file order; a table counts as known when any key under it was read or
-  // when it was read as a whole (subsection of a map-like section).
+  // A table counts as known when it was read as a whole (subsection of a map-like section);
+  // otherwise its keys are checked one by one. toml++ keeps keys sorted by name, so the key
+  // reported is the unknown one that comes first in the file (--set ones last).
+  struct Unknown {
+    std::uint32_t line;
+    std::string dotted;
+  };
+  std::vector<Unknown> unknown;
   std::function<void(const toml::table&, const std::string&)> walk =
       [&](const toml::table& table, const std::string& prefix) {
         for (auto&& [key, node] : table) {
           const std::string dotted = join_key(prefix, key.str());
-          if (node.is_table() && !state_->used.count(dotted)) {
+          if (state_->used.count(dotted)) continue;
+          if (node.is_table()) {
             walk(*node.as_table(), dotted);
             continue;
           }
-          if (!state_->used.count(dotted)) {
-            std::ostringstream msg;
-            msg << state_->file.string();
-            if (state_->overridden.count(dotted))
-              msg << " (--set)";
-            else
-              msg << ":" << key.source().begin.line;
-            msg << ": unknown key '" << dotted << "'";
-            throw ConfigError(msg.str());
-          }
+          const auto line = state_->overridden.count(dotted) ? UINT32_MAX : key.source().begin.line;
+          unknown.push_back({line, dotted});
         }
       };
   walk(state_->root, "");
+  if (unknown.empty()) return;
+  const auto first = *std::min_element(unknown.begin(), unknown.end(),
+                                       [](const Unknown& a, const Unknown& b) { return a.line < b.line; });
+  std::ostringstream msg;
+  msg << state_->file.string();
+  if (first.line == UINT32_MAX) msg << " (--set)";
+  else msg << ":" << first.line;
+  msg << ": unknown key '" << first.dotted << "'";
+  throw ConfigError(msg.str());
 }
 
 ConfigSection::ConfigSection(std::shared_ptr<ConfigDoc::State> state, std::string path)
@@ -294,10 +304,13 @@ ConfigSection ConfigSection::subsection(std::string_view key) const {
 }
 
 std::vector<std::string> ConfigSection::keys() const {
-  std::vector<std::string> out;
+  std::vector<std::pair<std::uint32_t, std::string>> found;
   const auto* n = path_.empty() ? &state_->root : state_->root.at_path(path_).node();
   if (n && n->is_table())
-    for (auto&& [key, value] : *n->as_table()) out.emplace_back(key.str());
+    for (auto&& [key, value] : *n->as_table()) found.emplace_back(key.source().begin.line, key.str());
+  std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> out;
+  for (auto& f : found) out.push_back(std::move(f.second));
   return out;
 }
 

@@ -45,7 +45,7 @@ class ConfigDoc {
 
   ConfigSection section(std::string_view name) const;
   bool has_section(std::string_view name) const;
-  // Throws ConfigError for the first key (in file order) that no getter read.
+  // Throws ConfigError for the first key (in file order; --set keys last) that no getter read.
   void check_unknown_keys() const;
   const std::filesystem::path& file() const;
   // The whole document (after overrides) as TOML text, for manifests and logs.

@@ -30,6 +30,9 @@ void write_manifest(const std::filesystem::path& output, const StageKey& key,
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
   m["written"] = buf;
+  // Distinguishes two writes within one second (a forced recompute): downstream fingerprints.
+  m["written_ns"] = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::system_clock::now().time_since_epoch()).count();
   write_file_atomic(manifest_path(output), m.dump(2) + "\n");
 }
 
@@ -51,7 +54,7 @@ bool is_up_to_date(const std::filesystem::path& output, const StageKey& key) {
 
 std::string output_fingerprint(const std::filesystem::path& output) {
   if (const auto m = read_manifest(output); m && m->contains("key"))
-    return (*m)["key"].get<std::string>() + ":" + m->value("written", "");
+    return (*m)["key"].get<std::string>() + ":" + std::to_string(m->value("written_ns", std::int64_t{0}));
   return fingerprint_file(output);
 }
 
