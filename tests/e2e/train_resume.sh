@@ -37,15 +37,26 @@ param_hash() { sed -n 's/.*"parameter_hash": *"\([0-9a-f]*\)".*/\1/p' "$(run_dir
 # Rank processes of the run in workdir $1 (their command line starts with the cfma binary;
 # mpirun's starts with mpirun).
 rank_pids() { pgrep -f "^$cfma train $config --set run.workdir=$scratch/$1\$" || true; }
-# Waits until the run in $1 has logged at least $2 epochs (history.csv is written just before
-# the epoch's checkpoint), then a little more so that the next epoch is under way.
-wait_for_epochs() {
-  local deadline=$((SECONDS + 90))
-  until [ "$(epochs_logged "$1")" -ge "$2" ] && [ -f "$(run_dir "$1")/checkpoint.pt" ]; do
-    [ $SECONDS -lt $deadline ] || { echo "timed out waiting for epoch $2 in $1"; exit 1; }
-    sleep 0.1
+# Waits until the run just started in $1 has logged at least $2 epochs, and at least one of its
+# own (so its signal handlers are installed; history.csv carries a resumed run's earlier
+# epochs), and has written that epoch's checkpoint; waits $3 seconds more (the next epoch gets
+# under way), then freezes the ranks (SIGSTOP) and prints their pids: an idle machine
+# trains an epoch of this set in a fraction of a second, so what is done next to them must not
+# race with the end of the run.
+freeze_after_epochs() {
+  local deadline=$((SECONDS + 90)) want=$2 before pids
+  before=$(epochs_logged "$1")
+  [ "$want" -gt "$before" ] || want=$((before + 1))
+  # checkpoint.pt newer than history.csv: the last logged epoch's checkpoint is written.
+  until [ "$(epochs_logged "$1")" -ge "$want" ] && [ "$(run_dir "$1")/checkpoint.pt" -nt "$(run_dir "$1")/history.csv" ]; do
+    [ $SECONDS -lt $deadline ] || { echo "timed out waiting for epoch $want in $1" >&2; exit 1; }
+    sleep 0.05
   done
-  sleep 0.4
+  sleep "$3"
+  pids=$(rank_pids "$1")
+  [ -n "$pids" ] || { echo "no rank process found in $1" >&2; exit 1; }
+  kill -STOP $pids
+  echo $pids
 }
 train() {  # workdir, log name; returns cfma's exit code
   local rc=0
@@ -65,13 +76,14 @@ ref_hash=$(param_hash ref)
 [ -n "$ref_hash" ]
 [ "$(epochs_logged ref)" -eq 6 ]
 
-# 2. kill -9 one rank after epoch 2.
+# 2. kill -9 one rank mid-run.
 train kill kill1 &
 runner=$!
-wait_for_epochs kill 2
-victim=$(rank_pids kill | tail -1)
-[ -n "$victim" ] || { echo "no rank process found"; cat "$scratch/kill1.log"; exit 1; }
+pids=$(freeze_after_epochs kill 2 0.05)
+[ "$(epochs_logged kill)" -lt 6 ]
+victim=${pids##* }
 kill -9 "$victim"
+kill -CONT $pids 2> /dev/null || true
 rc=0; wait $runner || rc=$?
 [ $rc -ne 0 ] || { echo "mpirun exited 0 after kill -9"; exit 1; }
 [ ! -f "$(run_dir kill)/model.pt" ]
@@ -87,10 +99,9 @@ for step in "USR1 1 signal1" "TERM 3 signal2"; do
   set -- $step
   train signal "$3" &
   runner=$!
-  wait_for_epochs signal "$2"
-  pids=$(rank_pids signal)
-  [ -n "$pids" ] || { echo "no rank process found"; cat "$scratch/$3.log"; exit 1; }
+  pids=$(freeze_after_epochs signal "$2" 0)
   kill -"$1" $pids
+  kill -CONT $pids
   rc=0; wait $runner || rc=$?
   [ $rc -eq 3 ] || { echo "SIG$1: exit code $rc, expected 3"; cat "$scratch/$3.log"; exit 1; }
   grep -q "stopped by signal" "$scratch/$3.log"
