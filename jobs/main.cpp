@@ -2,7 +2,12 @@
 // (or std::exception) and are printed once, on one line, by the rank that hit them.
 #include <algorithm>
 #include <cstdio>
+#include <chrono>
 #include <iostream>
+#include <thread>
+
+#include <boost/mpi/collectives.hpp>
+#include <mpi.h>
 
 #include <CLI/CLI.hpp>
 
@@ -24,6 +29,49 @@ std::vector<Command>& commands() {
 }
 
 }  // namespace cfma::jobs
+
+namespace {
+
+// Prints a failure on one line. When every rank fails (the usual case: ranks share the state
+// that went wrong), they meet in a non-blocking barrier and rank 0 prints each distinct
+// message once; a rank that fails alone prints its own line with its rank after a short wait.
+void report_error(std::string message) {
+  using cfma::par::World;
+  std::replace(message.begin(), message.end(), '\n', ' ');
+  if (World::size() == 1) {
+    std::fprintf(stderr, "cfma: error: %s\n", message.c_str());
+    return;
+  }
+  MPI_Request request;
+  MPI_Ibarrier(MPI_Comm(World::comm()), &request);
+  int all_failed = 0;
+  for (int waited_ms = 0; waited_ms < 3000 && !all_failed; waited_ms += 10) {
+    MPI_Test(&request, &all_failed, MPI_STATUS_IGNORE);
+    if (!all_failed) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!all_failed) {
+    const bool tagged = message.rfind("[rank ", 0) == 0;
+    std::fprintf(stderr, "cfma: error: %s%s\n",
+                 tagged ? "" : ("[rank " + std::to_string(World::rank()) + "] ").c_str(), message.c_str());
+    return;
+  }
+  std::vector<std::string> messages;
+  boost::mpi::gather(World::comm(), message, messages, 0);
+  if (World::rank() != 0) return;
+  std::vector<std::string> printed;
+  for (std::size_t r = 0; r < messages.size(); ++r) {
+    if (std::find(printed.begin(), printed.end(), messages[r]) != printed.end()) continue;
+    printed.push_back(messages[r]);
+    const bool same_everywhere = std::all_of(messages.begin(), messages.end(),
+                                             [&](const std::string& m) { return m == messages[r]; });
+    const bool tagged = messages[r].rfind("[rank ", 0) == 0;
+    std::fprintf(stderr, "cfma: error: %s%s\n",
+                 same_everywhere || tagged ? "" : ("[rank " + std::to_string(r) + "] ").c_str(),
+                 messages[r].c_str());
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace cfma;
@@ -82,15 +130,7 @@ int main(int argc, char** argv) {
     if (rank == 0) std::fprintf(stderr, "cfma: %s\n", e.what());
     return Interrupted::exit_code;
   } catch (const std::exception& e) {
-    // One line per failing process; collective failures are reported by rank 0 only.
-    std::string message = e.what();
-    std::replace(message.begin(), message.end(), '\n', ' ');
-    const bool collective = message.rfind("[rank ", 0) == 0 || par::World::size() == 1;
-    if (!collective || rank == 0) {
-      const std::string prefix =
-          par::World::size() > 1 && !collective ? "[rank " + std::to_string(rank) + "] " : "";
-      std::fprintf(stderr, "cfma: error: %s%s\n", prefix.c_str(), message.c_str());
-    }
+    report_error(e.what());
     return 1;
   }
 }

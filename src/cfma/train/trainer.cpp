@@ -87,6 +87,7 @@ struct Checkpoint {
   double seconds = 0;  // time spent in the interrupted epoch
   History history;
   std::string key;
+  nlohmann::json config;  // the stage config the key was made of (tells "stale" from "foreign")
 };
 
 void save_checkpoint(const fs::path& file, const std::string& tag, torch::nn::Module& model,
@@ -98,7 +99,7 @@ void save_checkpoint(const fs::path& file, const std::string& tag, torch::nn::Mo
   archive.write("optimizer", optim_archive);
   nlohmann::json meta = {{"epoch", c.epoch}, {"batch", c.batch}, {"seconds", c.seconds},
                          {"running", {c.running.loss, c.running.correct, c.running.sq_error, c.running.count}},
-                         {"history", c.history.rows}, {"key", c.key}};
+                         {"history", c.history.rows}, {"key", c.key}, {"config", c.config}};
   const std::string text = meta.dump();
   archive.write("meta", torch::from_blob(const_cast<char*>(text.data()), {static_cast<std::int64_t>(text.size())}, at::kChar).clone());
   AtomicOutput out(file, tag);
@@ -106,21 +107,30 @@ void save_checkpoint(const fs::path& file, const std::string& tag, torch::nn::Mo
   out.commit();
 }
 
-Checkpoint load_checkpoint(const fs::path& file, torch::nn::Module& model, torch::optim::SGD& optimizer) {
+nlohmann::json read_meta(torch::serialize::InputArchive& archive) {
+  at::Tensor meta_tensor;
+  archive.read("meta", meta_tensor);
+  const std::string text(static_cast<const char*>(meta_tensor.data_ptr()), static_cast<std::size_t>(meta_tensor.numel()));
+  return nlohmann::json::parse(text);
+}
+
+torch::serialize::InputArchive open_checkpoint(const fs::path& file) {
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(file.string());
-  } catch (const c10::Error& e) {
+  } catch (const c10::Error&) {
     throw TrainError(file.string() + ": cannot read checkpoint (damaged?)");
   }
+  return archive;
+}
+
+Checkpoint load_checkpoint(const fs::path& file, torch::nn::Module& model, torch::optim::SGD& optimizer) {
+  auto archive = open_checkpoint(file);
   model.load(archive);
   torch::serialize::InputArchive optim_archive;
   archive.read("optimizer", optim_archive);
   optimizer.load(optim_archive);
-  at::Tensor meta_tensor;
-  archive.read("meta", meta_tensor);
-  const std::string text(static_cast<const char*>(meta_tensor.data_ptr()), static_cast<std::size_t>(meta_tensor.numel()));
-  const auto meta = nlohmann::json::parse(text);
+  const auto meta = read_meta(archive);
   Checkpoint c;
   c.epoch = meta["epoch"];
   c.batch = meta["batch"];
@@ -129,6 +139,7 @@ Checkpoint load_checkpoint(const fs::path& file, torch::nn::Module& model, torch
   c.running = {r[0], r[1], r[2], r[3]};
   c.history.rows = meta["history"].get<std::vector<std::string>>();
   c.key = meta["key"];
+  c.config = meta.value("config", nlohmann::json());
   return c;
 }
 
@@ -180,21 +191,44 @@ RunResult train_run(const RunSpec& spec, const TrainConfig& config, const RunCon
   StageKey key{"train", ctx.stage_key_config, {{"features", ctx.features_fingerprint}}};
   RunResult result;
 
-  // Up to date, or a run directory that belongs to another config: decided on rank 0.
-  int state = 0;  // 0 fresh/resume, 1 up to date, 2 foreign
+  // Decided on rank 0: up to date; a run directory of another config (refused: nothing is
+  // overwritten); a stale one (same config, recomputed inputs: retrained from scratch); or a
+  // checkpoint of this very run to resume.
+  enum State : int { fresh, up_to_date, foreign, resume };
+  int state = fresh;
+  std::string error;
+  fs::path foreign_file = model_file.string() + ".manifest.json";
   if (root) {
-    if (!ctx.force && is_up_to_date(model_file, key)) state = 1;
-    else if (const auto m = read_manifest(model_file); m && !ctx.force && m->value("key", "") != key.hash())
-      state = 2;
+    try {
+      if (!ctx.force && is_up_to_date(model_file, key)) {
+        state = up_to_date;
+      } else if (const auto m = read_manifest(model_file); m && !ctx.force && m->value("config", nlohmann::json()) != ctx.stage_key_config) {
+        state = foreign;
+      } else if (fs::exists(checkpoint_file) && !ctx.force) {
+        auto archive = open_checkpoint(checkpoint_file);
+        const auto meta = read_meta(archive);
+        if (meta.value("key", "") == key.hash()) state = resume;
+        else if (meta.value("config", nlohmann::json()) != ctx.stage_key_config) state = foreign, foreign_file = checkpoint_file;
+        else spdlog::warn("{}: inputs changed since checkpoint.pt was written: training from scratch", spec.name());
+      } else if (m && !ctx.force) {
+        spdlog::warn("{}: inputs changed since this run was trained: retraining", spec.name());
+      }
+    } catch (const Error& e) {
+      error = e.what();
+    }
   }
+  par::check_all(comm, error);
   boost::mpi::broadcast(comm, state, 0);
-  if (state == 1) {
+  if (state == foreign) {
+    std::string name = foreign_file.string();
+    boost::mpi::broadcast(comm, name, 0);
+    throw TrainError(name + ": belongs to a run of a different config; nothing was overwritten "
+                     "(use another workdir, or --force to retrain)");
+  }
+  if (state == up_to_date) {
     result.skipped = true;
     return result;
   }
-  if (state == 2)
-    throw TrainError(ctx.run_dir.string() + ": run directory holds a run of a different config "
-                     "(see model.pt.manifest.json); use another workdir or --force to retrain");
 
   at::set_num_threads(ctx.threads);
   MelDataset data(ctx.features_h5, spec.task, comm);
@@ -218,11 +252,9 @@ RunResult train_run(const RunSpec& spec, const TrainConfig& config, const RunCon
 
   Checkpoint ck;
   ck.key = key.hash();
-  if (fs::exists(checkpoint_file) && !ctx.force) {
+  ck.config = ctx.stage_key_config;
+  if (state == resume) {
     ck = load_checkpoint(checkpoint_file, *net, optimizer);
-    if (ck.key != key.hash())
-      throw TrainError(checkpoint_file.string() + ": checkpoint of a different config; refusing to resume "
-                       "(use another workdir or --force)");
     if (root) spdlog::info("{}: resuming from epoch {} batch {}", spec.name(), ck.epoch, ck.batch);
   }
   const std::string tag = par::shared_tag(comm);
