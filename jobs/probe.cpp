@@ -1,6 +1,8 @@
 // `cfma probe CONFIG`: linear probes of every feature set (reference-spec section 6); the
 // work is in cfma/probe/probe_stage.hpp so that tests can run it.
 #include "cfma/core/paths.hpp"
+#include <Eigen/Core>
+
 #include "cfma/core/run_config.hpp"
 #include "cfma/par/world.hpp"
 #include "cfma/probe/probe_stage.hpp"
@@ -14,6 +16,7 @@ const Registrar probe_stage{Stage{
     [](const ConfigDoc& doc) { probe::parse_probe_config(doc); },
     [](const ConfigDoc& doc, const StageOptions& options) {
       const auto run = parse_run_config(doc);
+      Eigen::setNbThreads(resolve_threads(run.threads));  // GEMM threads per rank
       probe::run_probe_stage(par::World::comm(), WorkPaths{run.workdir}, probe::parse_probe_config(doc), options.force);
     }}};
 

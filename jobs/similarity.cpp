@@ -11,6 +11,8 @@
 #include "cfma/core/error.hpp"
 #include "cfma/core/manifest.hpp"
 #include "cfma/core/paths.hpp"
+#include <Eigen/Core>
+
 #include "cfma/core/run_config.hpp"
 #include "cfma/par/world.hpp"
 #include "cfma/sim/config.hpp"
@@ -63,6 +65,7 @@ bool selected(const std::vector<std::string>& selectors, const store::FeatureSet
 
 void run_similarity(const ConfigDoc& doc, const StageOptions& options) {
   const auto run = parse_run_config(doc);
+  Eigen::setNbThreads(resolve_threads(run.threads));  // GEMM threads per rank
   const auto config = sim::parse_similarity_config(doc);
   const WorkPaths paths{run.workdir};
   auto& comm = par::World::comm();
