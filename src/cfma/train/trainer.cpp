@@ -204,14 +204,15 @@ RunResult train_run(const RunSpec& spec, const TrainConfig& config, const RunCon
         state = up_to_date;
       } else if (const auto m = read_manifest(model_file); m && !ctx.force && m->value("config", nlohmann::json()) != ctx.stage_key_config) {
         state = foreign;
+      } else if (m && !ctx.force) {
+        // Finished with this config on other inputs: its checkpoint is stale too.
+        spdlog::warn("{}: inputs changed since this run was trained: retraining", spec.name());
       } else if (fs::exists(checkpoint_file) && !ctx.force) {
         auto archive = open_checkpoint(checkpoint_file);
         const auto meta = read_meta(archive);
         if (meta.value("key", "") == key.hash()) state = resume;
         else if (meta.value("config", nlohmann::json()) != ctx.stage_key_config) state = foreign, foreign_file = checkpoint_file;
         else spdlog::warn("{}: inputs changed since checkpoint.pt was written: training from scratch", spec.name());
-      } else if (m && !ctx.force) {
-        spdlog::warn("{}: inputs changed since this run was trained: retraining", spec.name());
       }
     } catch (const Error& e) {
       error = e.what();
