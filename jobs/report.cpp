@@ -186,6 +186,25 @@ std::string similarity_section(const WorkPaths& paths, const ReportConfig& confi
         hm.values.push_back(it == values.end() ? NAN : it->second);
       }
     h += w.add("similarity_" + key.first + "_" + key.second, report::heatmap_svg(hm));
+    // The paper's annotated view: layers x its "top-5" hand-crafted subset (spec 2.5: Mean
+    // Power, Time to -70 dB, Mean Wavelet-25, Wavelets Combined-25, Top Combined, Random).
+    static const std::vector<std::string> top5 = {"hand/mean_power", "hand/time_to_70db", "hand/wavelet_mean_25",
+                                                  "group/wavelets_combined_25", "group/top_combined", "noise"};
+    report::Heatmap focus = hm;
+    focus.title = key.second + " (" + key.first + "): layers x the paper's top-5 hand-crafted sets";
+    focus.col_labels.clear();
+    focus.values.clear();
+    for (const auto& c : top5)
+      if (std::find(sets.begin(), sets.end(), c) != sets.end()) focus.col_labels.push_back(c);
+    focus.annotate = true;
+    for (const auto& r : rows)
+      for (const auto& c : focus.col_labels) {
+        auto it = values.find({r, c});
+        if (it == values.end()) it = values.find({c, r});
+        focus.values.push_back(it == values.end() ? NAN : it->second);
+      }
+    if (!focus.col_labels.empty() && focus.col_labels.size() < sets.size())
+      h += w.add("similarity_top5_" + key.first + "_" + key.second, report::heatmap_svg(focus));
   }
   return h;
 }
