@@ -126,7 +126,7 @@ void extract_one(const ExtractRun& run, const train::ExtractConfig& config, cons
   AtomicOutput out(output, par::shared_tag(comm));
   {
     auto file = store::File::create(out.temp_path(), MPI_Comm(comm));
-    // Dataset widths from one forward pass of a dummy example (exactly what will be stored).
+    // Dataset widths from one forward pass of an all-zero example (exactly what will be stored).
     std::vector<hsize_t> widths;
     {
       torch::NoGradGuard no_grad;
