@@ -13,6 +13,7 @@
 #include <torch/torch.h>
 
 #include "cfma/core/atomic_file.hpp"
+#include "cfma/core/blas_runtime.hpp"
 #include "cfma/core/error.hpp"
 #include "cfma/core/log.hpp"
 #include "cfma/core/manifest.hpp"
@@ -144,6 +145,7 @@ void extract_one(const ExtractRun& run, const train::ExtractConfig& config, cons
       file.set_attr("reduce", config.reduce_of(layers[k]).name(), schema::layer(layers[k]));
     }
     at::set_num_threads(threads);
+    set_blas_threads(threads);
     ProgressMeter progress("extract " + run.name, static_cast<std::int64_t>(n_rows));
     std::int64_t done = 0;
     for (std::int64_t round = 0; round < rounds; ++round) {

@@ -11,9 +11,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cfma/core/blas_runtime.hpp"
 #include "cfma/core/error.hpp"
 #include "cfma/core/log.hpp"
 #include "cfma/nn/allocator.hpp"
+#include "cfma/core/run_config.hpp"
 #include "cfma/par/world.hpp"
 #include "jobs/registry.hpp"
 
@@ -75,7 +77,10 @@ void report_error(std::string message) {
 
 int main(int argc, char** argv) {
   using namespace cfma;
+  reexec_with_capable_blas_kernels(argv);  // before MPI starts: may replace this process
   par::World world(argc, argv);
+  // One BLAS thread per rank unless the environment says otherwise; the stages set [run].threads.
+  set_blas_threads(resolve_threads(0));
   // Training and extraction allocate ~40 MiB activations every step: keep them mapped.
   nn::keep_large_allocations_mapped();
   const int rank = par::World::rank();
@@ -84,7 +89,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "debug logging");
-  app.set_version_flag("--version", std::string("cfma ") + CFMA_VERSION);
+  app.set_version_flag("--version", std::string("cfma ") + CFMA_VERSION + "\nBLAS: " + blas_description());
 
   std::function<int()> action;
   auto& job_stages = jobs::stages();
@@ -124,6 +129,7 @@ int main(int argc, char** argv) {
     return rank == 0 ? app.exit(e) : (e.get_exit_code() == 0 ? 0 : 2);
   }
   init_logging(rank, par::World::size(), verbose);
+  if (const auto note = blas_kernel_note(); !note.empty() && rank == 0) spdlog::debug("{}", note);
   try {
     return action ? action() : 0;
   } catch (const Interrupted& e) {

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   openmpi-bin libopenmpi-dev libboost-mpi-dev libboost-serialization-dev
-  libtorch-dev libopenblas0-pthread
+  libtorch-dev libopenblas0-pthread libblas-dev
   libhdf5-openmpi-dev hdf5-tools
   libeigen3-dev libtomlplusplus-dev libgtest-dev libfftw3-dev libsndfile1-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
