@@ -1,5 +1,6 @@
-// All-pairs linear CKA: cfma's one-pass accumulation (each Gram once by SYRK, one GEMM per
-// pair) vs numpy's pair-by-pair feature-space formula (bench_similarity.py on the same file),
+// All-pairs linear CKA: cfma's one-pass accumulation (the lower tiles of the stacked sets' Gram
+// per chunk: every Gram and cross product once) vs numpy's pair-by-pair feature-space formula
+// (bench_similarity.py on the same file),
 // the GEMM floor, and a streaming run from HDF5 with the peak memory. See bench/README.md.
 //   bench_similarity table DATA.bin [n] [dims...]     writes DATA.bin (float32) if absent
 //   bench_similarity stream FILE.h5 [rows] [dims...]
@@ -7,6 +8,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -16,8 +18,10 @@
 #include <boost/mpi/collectives.hpp>
 #include <boost/mpi/operations.hpp>
 
+#include "cfma/core/blas_runtime.hpp"
 #include "cfma/par/world.hpp"
 #include "cfma/sim/accumulator.hpp"
+#include "cfma/sim/blas.hpp"
 #include "cfma/sim/similarity.hpp"
 #include "cfma/store/h5.hpp"
 
@@ -50,22 +54,27 @@ int table(const std::string& path, std::int64_t n, const std::vector<std::int64_
       out.write(reinterpret_cast<const char*>(row.data()), static_cast<std::streamsize>(row.size() * 4));
     }
   }
-  // Load as D x n per set (column = example), float64, centred.
-  std::vector<Matrix> x;
-  for (auto d : dims) x.emplace_back(d, n);
+  // Load as Z = [X_1 ... X_S]' (sum dims x n, column = example: the file's rows), float64,
+  // each feature centred.
+  Matrix z(total, n);
   {
     std::ifstream in(path, std::ios::binary);
     std::vector<float> row(static_cast<std::size_t>(total));
     for (std::int64_t r = 0; r < n; ++r) {
       in.read(reinterpret_cast<char*>(row.data()), static_cast<std::streamsize>(row.size() * 4));
-      std::size_t at = 0;
-      for (std::size_t k = 0; k < dims.size(); ++k)
-        for (std::int64_t c = 0; c < dims[k]; ++c) x[k](c, r) = row[at++];
+      for (std::int64_t c = 0; c < total; ++c) z(c, r) = row[static_cast<std::size_t>(c)];
     }
   }
-  for (auto& m : x) m.colwise() -= m.rowwise().mean();
+  z.colwise() -= z.rowwise().mean();
   const int s = static_cast<int>(dims.size());
+  std::vector<Eigen::Index> offset{0};
+  for (auto d : dims) offset.push_back(offset.back() + d);
+  auto set_rows = [&](int k) { return z.middleRows(offset[static_cast<std::size_t>(k)], dims[static_cast<std::size_t>(k)]); };
 
+  {  // warm-up: the BLAS thread pool starts and the cores reach their clock before either timing
+    Matrix w = Matrix::Zero(1024, 1024);
+    for (int k = 0; k < 4; ++k) sim::gemm_nt_add(w, z.topLeftCorner(1024, 4096), z.topLeftCorner(1024, 4096));
+  }
   // cfma: accumulate in chunks (as the job does), then the CKA table.
   double t0 = now();
   sim::AccumulatorPlan plan;
@@ -73,37 +82,43 @@ int table(const std::string& path, std::int64_t n, const std::vector<std::int64_
   plan.feature_space.assign(dims.size(), true);
   sim::Accumulator acc(plan);
   const std::int64_t chunk = 4096;
-  for (std::int64_t begin = 0; begin < n; begin += chunk) {
-    const auto rows = std::min(chunk, n - begin);
-    std::vector<sim::ConstMap> maps;
-    for (auto& m : x) maps.emplace_back(m.data() + begin * m.rows(), m.rows(), rows);
-    acc.add_rows(maps);
-  }
+  for (std::int64_t begin = 0; begin < n; begin += chunk) acc.add_rows(z.middleCols(begin, std::min(chunk, n - begin)));
   Matrix cka(s, s);
   std::vector<double> norms;
-  for (int a = 0; a < s; ++a) norms.push_back(acc.gram(a).norm());
+  for (int a = 0; a < s; ++a) norms.push_back(acc.gram_norm(a));
   for (int a = 0; a < s; ++a)
-    for (int b = a; b < s; ++b) cka(a, b) = cka(b, a) = sim::linear_cka(acc.cross(a, b).squaredNorm(), norms[a], norms[b]);
+    for (int b = a; b < s; ++b) cka(a, b) = cka(b, a) = sim::linear_cka(acc.cross_squared_norm(a, b), norms[a], norms[b]);
   const double t_cfma = now() - t0;
 
-  // Floor: the bare products the table needs, each Gram once (SYRK) + each cross once (GEMM).
-  t0 = now();
+  // Floor: the bare BLAS products the table needs, over all n rows at once, two ways; the
+  // faster one counts. (1) one SYRK of Z (what cfma runs, unchunked); (2) numpy's products
+  // without the repeats: each Gram once (SYRK), each cross once (GEMM).
   double checksum = 0;
+  t0 = now();
+  {
+    Matrix zz = Matrix::Zero(total, total);
+    sim::syrk_lower_add(zz, z);
+    checksum += zz(total - 1, 0);
+  }
+  const double t_floor_syrk = now() - t0;
+  t0 = now();
   for (int a = 0; a < s; ++a) {
-    Matrix g = Matrix::Zero(dims[a], dims[a]);
-    g.selfadjointView<Eigen::Lower>().rankUpdate(x[a]);
+    Matrix g = Matrix::Zero(dims[static_cast<std::size_t>(a)], dims[static_cast<std::size_t>(a)]);
+    sim::syrk_lower_add(g, set_rows(a));
     checksum += g(0, 0);
     for (int b = a + 1; b < s; ++b) {
-      Matrix c = x[a] * x[b].transpose();
+      Matrix c = Matrix::Zero(dims[static_cast<std::size_t>(a)], dims[static_cast<std::size_t>(b)]);
+      sim::gemm_nt_add(c, set_rows(a), set_rows(b));
       checksum += c(0, 0);
     }
   }
-  const double t_floor = now() - t0;
+  const double t_floor_pairs = now() - t0;
+  const double t_floor = std::min(t_floor_syrk, t_floor_pairs);
   std::printf("cfma all-pairs linear CKA: %d sets (", s);
   for (auto d : dims) std::printf(" %ld", static_cast<long>(d));
-  std::printf(" ), n = %ld\n", static_cast<long>(n));
-  std::printf("  cfma table: %.3f s   GEMM floor (SYRK per set + GEMM per pair): %.3f s   ratio cfma/floor %.2f  (checksum %.3g)\n",
-              t_cfma, t_floor, t_cfma / t_floor, checksum);
+  std::printf(" ), n = %ld; %s\n", static_cast<long>(n), blas_description().c_str());
+  std::printf("  cfma table: %.3f s   GEMM floor: %.3f s   ratio cfma/floor %.2f  (one SYRK of Z %.3f s; SYRK per set + GEMM per pair %.3f s; checksum %.3g)\n",
+              t_cfma, t_floor, t_cfma / t_floor, t_floor_syrk, t_floor_pairs, checksum);
   std::printf("  cka[0,1..]:");
   for (int b = 0; b < s; ++b) std::printf(" %.10f", cka(0, b));
   std::printf("\n  peak RSS %.0f MiB\n", peak_rss_mib());
@@ -160,7 +175,12 @@ int stream(const std::string& path, std::int64_t n, const std::vector<std::int64
 }  // namespace
 
 int main(int argc, char** argv) {
+  reexec_with_capable_blas_kernels(argv);  // as the cfma binary does
   par::World world(argc, argv);
+  const char* threads = std::getenv("CFMA_THREADS");  // BLAS/Eigen threads per rank (default 2)
+  const int nthreads = threads ? std::atoi(threads) : 2;
+  set_blas_threads(nthreads);
+  Eigen::setNbThreads(nthreads);
   if (argc < 3) {
     std::fprintf(stderr, "usage: %s table DATA.bin [n] [dims...] | stream FILE.h5 [rows] [dims...]\n", argv[0]);
     return 2;

@@ -5,14 +5,14 @@
 #include <algorithm>
 #include <filesystem>
 
+#include <Eigen/Core>
 #include <spdlog/spdlog.h>
 
 #include "cfma/core/atomic_file.hpp"
+#include "cfma/core/blas_runtime.hpp"
 #include "cfma/core/error.hpp"
 #include "cfma/core/manifest.hpp"
 #include "cfma/core/paths.hpp"
-#include <Eigen/Core>
-
 #include "cfma/core/run_config.hpp"
 #include "cfma/par/world.hpp"
 #include "cfma/sim/config.hpp"
@@ -66,6 +66,7 @@ bool selected(const std::vector<std::string>& selectors, const store::FeatureSet
 void run_similarity(const ConfigDoc& doc, const StageOptions& options) {
   const auto run = parse_run_config(doc);
   Eigen::setNbThreads(resolve_threads(run.threads));  // GEMM threads per rank
+  set_blas_threads(resolve_threads(run.threads));
   const auto config = sim::parse_similarity_config(doc);
   const WorkPaths paths{run.workdir};
   auto& comm = par::World::comm();
@@ -116,6 +117,10 @@ void run_similarity(const ConfigDoc& doc, const StageOptions& options) {
   for (const auto& split : config.splits)
     splits.push_back({split, read_split(split == "train" ? store::schema::split_train : store::schema::split_test)});
 
+  if (root) {
+    spdlog::info("similarity: Gram products on {}", blas_description());
+    if (const auto note = blas_kernel_note(); !note.empty()) spdlog::info("similarity: {}", note);
+  }
   const auto results = sim::compute_similarity(sets, splits, train_rows, config, comm);
 
   // Rank 0 writes (serial HDF5); the others wait for its verdict so a failed write fails all.

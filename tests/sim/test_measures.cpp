@@ -164,15 +164,21 @@ TEST(Accumulator, ChunkedSumsEqualWholeMatrixSums) {
   Accumulator acc(plan);
   for (Eigen::Index begin = 0; begin < 37; begin += 10) {
     const Eigen::Index rows = std::min<Eigen::Index>(10, 37 - begin);
-    const Matrix xt = x.middleRows(begin, rows).transpose(), yt = y.middleRows(begin, rows).transpose(),
-                 zt = z.middleRows(begin, rows).transpose();
-    acc.add_rows({ConstMap(xt.data(), 3, rows), ConstMap(yt.data(), 5, rows), ConstMap(zt.data(), 2, rows)});
+    Matrix stacked(acc.stacked_rows(), rows);
+    stacked << x.middleRows(begin, rows).transpose(), y.middleRows(begin, rows).transpose(),
+        z.middleRows(begin, rows).transpose();
+    acc.add_rows(stacked);
   }
   EXPECT_EQ(acc.rows(), 37.0);
   EXPECT_LT((acc.gram(1) - y.transpose() * y).norm(), 1e-12);
   EXPECT_LT((acc.cross(0, 2) - x.transpose() * z).norm(), 1e-12);
   EXPECT_LT((acc.cross(2, 1) - z.transpose() * y).norm(), 1e-12);
   EXPECT_LT((acc.column_sums(1) - y.colwise().sum().transpose()).norm(), 1e-12);
+  // The in-place norms the linear CKA uses (lower triangle only is stored for the Grams).
+  EXPECT_NEAR(acc.gram_norm(1), (y.transpose() * y).norm(), 1e-12);
+  EXPECT_NEAR(acc.cross_squared_norm(2, 1), (z.transpose() * y).squaredNorm(), 1e-12);
+  EXPECT_NEAR(acc.cross_squared_norm(0, 2), (x.transpose() * z).squaredNorm(), 1e-12);
+  EXPECT_NEAR(acc.cross_squared_norm(1, 1), (y.transpose() * y).squaredNorm(), 1e-10);
   EXPECT_NEAR(unbiased_hsic(hsic_terms(acc.kernel_sums(0, 1))), dense_unbiased_hsic(x, y), 1e-12);
   EXPECT_NEAR(unbiased_hsic(hsic_terms(acc.kernel_sums(2, 2))), dense_unbiased_hsic(z, z), 1e-12);
 }
@@ -211,11 +217,32 @@ TEST(Accumulator, WeightedRowsEqualRepeatedRows) {
     }
   AccumulatorPlan plan{{2, 3}, {true, true}, false, false, 0, 0};
   Accumulator acc(plan);
-  const Matrix xt = x.transpose(), yt = y.transpose();
-  acc.add_rows({ConstMap(xt.data(), 2, 6), ConstMap(yt.data(), 3, 6)}, w.data());
+  Matrix stacked(acc.stacked_rows(), 6);
+  stacked << x.transpose(), y.transpose();
+  acc.add_rows(stacked, w.data());
   EXPECT_EQ(acc.rows(), 7.0);
   EXPECT_LT((acc.cross(0, 1) - xr.transpose() * yr).norm(), 1e-12);
   EXPECT_LT((acc.gram(0) - xr.transpose() * xr).norm(), 1e-12);
+}
+
+TEST(Accumulator, StackedRowsSkipMinibatchPathSets) {
+  // Sets 0 and 2 take the feature-space path, set 1 (wide) the minibatch path: the stacked chunk
+  // holds only sets 0 and 2, and their sums are those of the whole matrices.
+  const Matrix x = random_matrix(9, 2, 22), z = random_matrix(9, 4, 23);
+  AccumulatorPlan plan{{2, 50, 4}, {true, false, true}, true, false, 0, 0};
+  Accumulator acc(plan);
+  ASSERT_EQ(acc.stacked_rows(), 6);
+  EXPECT_EQ(acc.offset(0), 0);
+  EXPECT_EQ(acc.offset(1), -1);
+  EXPECT_EQ(acc.offset(2), 2);
+  Matrix stacked(6, 9);
+  stacked << x.transpose(), z.transpose();
+  EXPECT_THROW(acc.add_rows(stacked.topRows(5)), std::invalid_argument);
+  acc.add_rows(stacked);
+  EXPECT_LT((acc.cross(2, 0) - z.transpose() * x).norm(), 1e-12);
+  EXPECT_LT((acc.gram(2) - z.transpose() * z).norm(), 1e-12);
+  EXPECT_LT((acc.column_sums(2) - z.colwise().sum().transpose()).norm(), 1e-12);
+  EXPECT_NEAR(unbiased_hsic(hsic_terms(acc.kernel_sums(0, 2))), dense_unbiased_hsic(x, z), 1e-12);
 }
 
 TEST(Config, DefaultsAndErrors) {

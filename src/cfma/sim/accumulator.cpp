@@ -1,7 +1,9 @@
 #include "cfma/sim/accumulator.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
+#include <stdexcept>
 #include <utility>
 
 namespace cfma::sim {
@@ -20,37 +22,22 @@ std::size_t AccumulatorPlan::buffer_size() const { return Accumulator::layout_of
 
 Accumulator::Layout Accumulator::layout_of(const AccumulatorPlan& plan) {
   const auto s = plan.dims.size();
-  auto fs = [&](std::size_t i) { return i >= plan.feature_space.size() || plan.feature_space[i]; };
-  auto dim = [&](std::size_t i) { return to_size(plan.dims[i]); };
+  std::size_t stacked = 0;
+  for (std::size_t i = 0; i < s; ++i)
+    if (i >= plan.feature_space.size() || plan.feature_space[i]) stacked += to_size(plan.dims[i]);
   Layout l;
   std::size_t at = 2;
-  l.colsum_at.assign(s, 0);
-  l.gram_at.assign(s, 0);
-  l.weighted_at.assign(s, 0);
-  l.cross_at.assign(s * s, 0);
-  for (std::size_t i = 0; i < s; ++i) {
-    if (!fs(i)) continue;
-    l.colsum_at[i] = at;
-    at += dim(i);
-    l.gram_at[i] = at;
-    at += dim(i) * dim(i);
-  }
-  for (std::size_t i = 0; i < s; ++i)
-    for (std::size_t j = i + 1; j < s; ++j) {
-      if (!fs(i) || !fs(j)) continue;
-      l.cross_at[i * s + j] = at;
-      at += dim(i) * dim(j);
-    }
+  l.colsum_at = at;
+  at += stacked;
+  l.gram_at = at;
+  at += TiledGram(static_cast<Eigen::Index>(stacked)).size();
   if (plan.debiased) {
     l.sum_a_at = at;
     at += s;
     l.sum_ab_at = at;
     at += s * s;
-    for (std::size_t i = 0; i < s; ++i) {
-      if (!fs(i)) continue;
-      l.weighted_at[i] = at;
-      at += dim(i) * s;
-    }
+    l.weighted_at = at;
+    at += stacked * s;
   }
   if (plan.minibatch) {
     l.hsic_at = at;
@@ -62,60 +49,42 @@ Accumulator::Layout Accumulator::layout_of(const AccumulatorPlan& plan) {
 
 Accumulator::Accumulator(AccumulatorPlan plan) : plan_(std::move(plan)) {
   plan_.feature_space.resize(plan_.dims.size(), true);
+  for (std::size_t i = 0; i < plan_.dims.size(); ++i) {
+    offsets_.push_back(plan_.feature_space[i] ? stacked_rows_ : -1);
+    if (plan_.feature_space[i]) stacked_rows_ += plan_.dims[i];
+  }
+  zz_ = TiledGram(stacked_rows_);
   at_ = layout_of(plan_);
   buffer_.assign(at_.size, 0.0);
 }
 
-std::size_t Accumulator::pair_offset(int i, int j) const {
-  return at_.cross_at[to_size(i) * to_size(sets()) + to_size(j)];
-}
-
-void Accumulator::add_rows(const std::vector<ConstMap>& rows_t, const double* weights) {
+void Accumulator::add_rows(const Eigen::Ref<const Matrix>& stacked, const double* weights) {
   const int s = sets();
-  if (s == 0) return;
-  Eigen::Index n = 0;  // wide sets arrive as empty views
-  for (const auto& x : rows_t) n = std::max(n, x.cols());
-  Vector w = weights ? Vector(Eigen::Map<const Vector>(weights, n)) : Vector::Ones(n);
-  const Vector sqrt_w = w.cwiseSqrt();
-  buffer_[0] += w.sum();
-  Matrix row_norms;  // rows x S, a_r of each set (zero for sets without feature-space sums)
-  if (plan_.debiased) row_norms = Matrix::Zero(n, s);
-  // Weighted copies only when weights are given (bootstrap), else the chunk itself.
-  std::vector<Matrix> scaled(to_size(s));
-  for (int i = 0; i < s; ++i) {
-    if (!plan_.feature_space[to_size(i)]) continue;
-    const auto& x = rows_t[to_size(i)];
-    const auto d = plan_.dims[to_size(i)];
-    Eigen::Map<Vector>(buffer_.data() + at_.colsum_at[to_size(i)], d).noalias() += x * w;
-    Eigen::Map<Matrix> gram(buffer_.data() + at_.gram_at[to_size(i)], d, d);
-    if (weights) {
-      scaled[to_size(i)] = x * sqrt_w.asDiagonal();
-      gram.selfadjointView<Eigen::Lower>().rankUpdate(scaled[to_size(i)]);
-    } else {
-      gram.selfadjointView<Eigen::Lower>().rankUpdate(x);
-    }
-    if (plan_.debiased) row_norms.col(i) = x.colwise().squaredNorm().transpose();
+  const Eigen::Index n = stacked.cols(), d = stacked_rows_;
+  if (stacked.rows() != d) throw std::invalid_argument("Accumulator::add_rows: chunk height != stacked_rows()");
+  Eigen::Map<Vector> colsum(buffer_.data() + at_.colsum_at, d);
+  Vector w;
+  Matrix scaled;  // Z diag(sqrt w): weighted copies only when weights are given (bootstrap)
+  if (weights) {
+    w = Eigen::Map<const Vector>(weights, n);
+    buffer_[0] += w.sum();
+    colsum.noalias() += stacked * w;
+    scaled = stacked * w.cwiseSqrt().asDiagonal();
+    zz_.add(buffer_.data() + at_.gram_at, scaled);
+  } else {
+    buffer_[0] += static_cast<double>(n);
+    colsum += stacked.rowwise().sum();
+    zz_.add(buffer_.data() + at_.gram_at, stacked);
   }
+  if (!plan_.debiased) return;
+  Matrix row_norms = Matrix::Zero(n, s);  // rows x S, a_r of each set (0 for non-feature-space)
   for (int i = 0; i < s; ++i)
-    for (int j = i + 1; j < s; ++j) {
-      if (!plan_.feature_space[to_size(i)] || !plan_.feature_space[to_size(j)]) continue;
-      Eigen::Map<Matrix> c(buffer_.data() + pair_offset(i, j), plan_.dims[to_size(i)],
-                           plan_.dims[to_size(j)]);
-      if (weights)
-        c.noalias() += scaled[to_size(i)] * scaled[to_size(j)].transpose();
-      else
-        c.noalias() += rows_t[to_size(i)] * rows_t[to_size(j)].transpose();
-    }
-  if (plan_.debiased) {
-    const Matrix weighted_norms = w.asDiagonal() * row_norms;
-    Eigen::Map<Vector>(buffer_.data() + at_.sum_a_at, s) += weighted_norms.colwise().sum().transpose();
-    Eigen::Map<Matrix>(buffer_.data() + at_.sum_ab_at, s, s).noalias() += row_norms.transpose() * weighted_norms;
-    for (int i = 0; i < s; ++i) {
-      if (!plan_.feature_space[to_size(i)]) continue;
-      Eigen::Map<Matrix>(buffer_.data() + at_.weighted_at[to_size(i)], plan_.dims[to_size(i)], s)
-          .noalias() += rows_t[to_size(i)] * weighted_norms;
-    }
-  }
+    if (offset(i) >= 0)
+      row_norms.col(i) = stacked.middleRows(offset(i), plan_.dims[to_size(i)]).colwise().squaredNorm().transpose();
+  const Matrix weighted_norms = weights ? Matrix(w.asDiagonal() * row_norms) : row_norms;
+  Eigen::Map<Vector>(buffer_.data() + at_.sum_a_at, s) += weighted_norms.colwise().sum().transpose();
+  Eigen::Map<Matrix>(buffer_.data() + at_.sum_ab_at, s, s).noalias() += row_norms.transpose() * weighted_norms;
+  Eigen::Map<Matrix>(buffer_.data() + at_.weighted_at, d, s).noalias() += stacked * weighted_norms;
 }
 
 std::vector<Eigen::Index> minibatch_permutation(std::uint64_t seed, std::int64_t minibatch,
@@ -161,28 +130,28 @@ void Accumulator::add_minibatch(std::int64_t minibatch, const std::vector<Matrix
 }
 
 Vector Accumulator::column_sums(int i) const {
-  return Eigen::Map<const Vector>(block(at_.colsum_at[to_size(i)]), plan_.dims[to_size(i)]);
+  return Eigen::Map<const Vector>(block(at_.colsum_at), stacked_rows_).segment(offset(i), plan_.dims[to_size(i)]);
 }
 
-Matrix Accumulator::gram(int i) const {
-  const auto d = plan_.dims[to_size(i)];
-  Matrix g = Eigen::Map<const Matrix>(block(at_.gram_at[to_size(i)]), d, d);
-  g.triangularView<Eigen::StrictlyUpper>() = g.transpose();
-  return g;
-}
+Matrix Accumulator::gram(int i) const { return cross(i, i); }
 
 Matrix Accumulator::cross(int i, int j) const {
-  if (i == j) return gram(i);
-  if (i > j) return cross(j, i).transpose();
-  return Eigen::Map<const Matrix>(block(pair_offset(i, j)), plan_.dims[to_size(i)], plan_.dims[to_size(j)]);
+  return zz_.block(block(at_.gram_at), offset(i), plan_.dims[to_size(i)], offset(j), plan_.dims[to_size(j)]);
+}
+
+double Accumulator::gram_norm(int i) const { return std::sqrt(cross_squared_norm(i, i)); }
+
+double Accumulator::cross_squared_norm(int i, int j) const {
+  return zz_.squared_norm(block(at_.gram_at), offset(i), plan_.dims[to_size(i)], offset(j), plan_.dims[to_size(j)]);
 }
 
 LinearKernelSums Accumulator::kernel_sums(int i, int j) const {
   const int s = sets();
   const Matrix c = cross(i, j);
   const Vector sx = column_sums(i), sy = column_sums(j);
-  const Eigen::Map<const Matrix> wx(block(at_.weighted_at[to_size(i)]), plan_.dims[to_size(i)], s);
-  const Eigen::Map<const Matrix> wy(block(at_.weighted_at[to_size(j)]), plan_.dims[to_size(j)], s);
+  const Eigen::Map<const Matrix> weighted(block(at_.weighted_at), stacked_rows_, s);  // Z'A
+  const auto wx = weighted.middleRows(offset(i), plan_.dims[to_size(i)]);
+  const auto wy = weighted.middleRows(offset(j), plan_.dims[to_size(j)]);
   LinearKernelSums k;
   k.n = rows();
   k.cross_norm2 = c.squaredNorm();

@@ -3,20 +3,24 @@
 // flat float64 buffer (design.md, "Reductions"). The formulas in measures.hpp are applied to
 // the reduced sums; nothing here knows about files or MPI.
 //
-// Buffer layout (offsets fixed by the plan, identical on every rank):
+// Buffer layout (offsets fixed by the plan, identical on every rank). The feature-space sets
+// are stacked into Z = [X_1 ... X_F] (F = those sets, D_Z = sum of their widths):
 //   [n, minibatches]
-//   per feature-space set i:          column sums s_i (D_i), Gram X_i'X_i (D_i x D_i, lower)
-//   per feature-space pair i < j:     cross X_i'X_j (D_i x D_j)
-//   if debiased:  sum_a (S), sum_ab (S x S), per feature-space set i: X_i'A (D_i x S)
+//   column sums of Z (D_Z)
+//   Z'Z, its lower triangle in square tiles (tiled_gram.hpp): rows/columns [offset(j), +D_j) x
+//     [offset(i), +D_i) are X_j'X_i, so every Gram and every cross product comes from one pass of
+//     large BLAS products over each chunk, whatever the widths of the sets
+//   if debiased:  sum_a (S), sum_ab (S x S), Z'A (D_Z x S)
 //                 (a_r = squared norm of row r of each set; A = rows x S)
 //   if minibatch: sum over minibatches of unbiased HSIC, S x S (i <= j filled),
 //                 then the same for each permutation (permutations x S x S)
-// Memory: O(sum_ij D_i D_j) over feature-space sets + O(S^2 (1 + permutations)).
+// Memory: about 4 D_Z^2 bytes + O(S^2 (1 + permutations)).
 #include <cstdint>
 #include <span>
 #include <vector>
 
 #include "cfma/sim/measures.hpp"
+#include "cfma/sim/tiled_gram.hpp"
 
 namespace cfma::sim {
 
@@ -38,10 +42,13 @@ class Accumulator {
   const AccumulatorPlan& plan() const { return plan_; }
   int sets() const { return static_cast<int>(plan_.dims.size()); }
 
-  // Adds a chunk of rows. rows_t[i] is set i's chunk TRANSPOSED (D_i x rows, i.e. the reader's
-  // row-major rows x D_i buffer viewed column-major), already centred. Only feature-space sets
-  // are used. `weights` (optional, size rows): per-row multiplicities (bootstrap).
-  void add_rows(const std::vector<ConstMap>& rows_t, const double* weights = nullptr);
+  // Row range of feature-space set i in a stacked chunk, and the stacked height D_Z.
+  Eigen::Index offset(int i) const { return offsets_[static_cast<std::size_t>(i)]; }
+  Eigen::Index stacked_rows() const { return stacked_rows_; }
+  // Adds a chunk of rows: `stacked` is D_Z x rows (column r = example r), set i's centred values
+  // in rows [offset(i), offset(i) + D_i), feature-space sets only, in plan order.
+  // `weights` (optional, size rows): per-row multiplicities (bootstrap).
+  void add_rows(const Eigen::Ref<const Matrix>& stacked, const double* weights = nullptr);
   // Adds one minibatch's zero-diagonal Gram matrices K~ (one per set, b x b). `minibatch` is
   // its global index (seeds the permutations, so they do not depend on the rank count).
   void add_minibatch(std::int64_t minibatch, const std::vector<Matrix>& grams);
@@ -55,19 +62,23 @@ class Accumulator {
   Vector column_sums(int i) const;
   Matrix gram(int i) const;             // full symmetric X_i'X_i
   Matrix cross(int i, int j) const;     // X_i'X_j (any order, i != j or i == j)
+  // ||X_i'X_j||_F^2 and ||X_i'X_i||_F read in place (linear CKA needs only these).
+  double cross_squared_norm(int i, int j) const;
+  double gram_norm(int i) const;
   LinearKernelSums kernel_sums(int i, int j) const;  // needs debiased
   double minibatch_hsic(int i, int j) const;         // sum over minibatches
   double permuted_minibatch_hsic(int permutation, int i, int j) const;
 
  private:
   const double* block(std::size_t offset) const { return buffer_.data() + offset; }
-  std::size_t pair_offset(int i, int j) const;  // i < j, both feature space
   AccumulatorPlan plan_;
+  std::vector<Eigen::Index> offsets_;  // row of each feature-space set in Z (-1 for the others)
+  Eigen::Index stacked_rows_ = 0;
+  TiledGram zz_;  // layout of Z'Z in buffer_
   std::vector<double> buffer_;
   // Offsets into buffer_ (see the layout above).
   struct Layout {
-    std::vector<std::size_t> colsum_at, gram_at, weighted_at;
-    std::vector<std::size_t> cross_at;  // S x S table, valid for i < j
+    std::size_t colsum_at = 0, gram_at = 0, weighted_at = 0;
     std::size_t sum_a_at = 0, sum_ab_at = 0, hsic_at = 0, size = 0;
   };
   static Layout layout_of(const AccumulatorPlan& plan);

@@ -149,11 +149,13 @@ SplitResult measures_of(const Accumulator& acc, const std::vector<Accumulator>& 
   const bool need_white = wants(config, "cca_r2") || wants(config, "cca_r2_mean") || wants(config, "lr_r2");
   for (int a = 0; a < s; ++a) {
     if (!fs[to_size(a)]) continue;
-    const Matrix g = acc.gram(a);
-    gram_norm[to_size(a)] = g.norm();
-    trace[to_size(a)] = g.trace();
+    gram_norm[to_size(a)] = acc.gram_norm(a);
     if (acc.plan().debiased) hsic_self[to_size(a)] = unbiased_hsic(hsic_terms(acc.kernel_sums(a, a)));
-    if (need_white) white[to_size(a)] = whitening(g, config.rank_tolerance);
+    if (need_white) {
+      const Matrix g = acc.gram(a);
+      trace[to_size(a)] = g.trace();
+      white[to_size(a)] = whitening(g, config.rank_tolerance);
+    }
   }
   auto minibatch_cka = [&](int a, int b) {
     return acc.minibatch_hsic(a, b) / std::sqrt(acc.minibatch_hsic(a, a) * acc.minibatch_hsic(b, b));
@@ -176,8 +178,7 @@ SplitResult measures_of(const Accumulator& acc, const std::vector<Accumulator>& 
         for (const char* m : {"linear_cka", "debiased_cka"}) { set(m, a, b, v); set(m, b, a, v); }
         continue;
       }
-      const Matrix c = acc.cross(a, b);  // X_a' X_b
-      const double cka = linear_cka(c.squaredNorm(), gram_norm[to_size(a)], gram_norm[to_size(b)]);
+      const double cka = linear_cka(acc.cross_squared_norm(a, b), gram_norm[to_size(a)], gram_norm[to_size(b)]);
       set("linear_cka", a, b, cka);
       set("linear_cka", b, a, cka);
       if (acc.plan().debiased) {
@@ -187,6 +188,7 @@ SplitResult measures_of(const Accumulator& acc, const std::vector<Accumulator>& 
         set("debiased_cka", b, a, v);
       }
       if (need_white) {
+        const Matrix c = acc.cross(a, b);  // X_a' X_b
         const auto &wa = *white[to_size(a)], &wb = *white[to_size(b)];
         set("cca_r2", a, b, cca_r2(c, wa, wb, sets[to_size(a)].columns()));
         set("cca_r2", b, a, cca_r2(c.transpose(), wb, wa, sets[to_size(b)].columns()));
@@ -319,30 +321,29 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
     Accumulator acc(plan);
     std::vector<Accumulator> boot(to_size(config.bootstrap), Accumulator(boot_plan));
     collective_step(comm, [&] {
-      std::vector<std::vector<double>> buffers(to_size(s));
-      std::vector<double> wide_buffer;
+      std::vector<double> buffer;
+      Matrix stacked;  // every feature-space set's chunk, read once for all its pairs
       for (const auto& unit : work_units(static_cast<std::int64_t>(rows.size()), plan.minibatch,
                                          config.minibatch_size, config.chunk_rows, comm)) {
         const std::span<const std::int64_t> chunk(rows.data() + unit.begin, to_size(unit.end - unit.begin));
-        std::vector<ConstMap> chunk_t;  // every feature-space set, read once for all its pairs
+        stacked.resize(acc.stacked_rows(), static_cast<Eigen::Index>(chunk.size()));
         for (int i = 0; i < s; ++i)
-          chunk_t.push_back(plan.feature_space[to_size(i)]
-                                ? read_centred(readers[to_size(i)], chunk, means[to_size(i)], buffers[to_size(i)])
-                                : ConstMap(nullptr, 0, 0));
-        acc.add_rows(chunk_t);
+          if (plan.feature_space[to_size(i)])
+            stacked.middleRows(acc.offset(i), plan.dims[to_size(i)]) =
+                read_centred(readers[to_size(i)], chunk, means[to_size(i)], buffer);
+        acc.add_rows(stacked);
         std::vector<double> weights(chunk.size());
         for (int k = 0; k < config.bootstrap; ++k) {
           for (std::size_t r = 0; r < chunk.size(); ++r)
             weights[r] = bootstrap_weight(config.seed, k, chunk[r]);
-          boot[to_size(k)].add_rows(chunk_t, weights.data());
+          boot[to_size(k)].add_rows(stacked, weights.data());
         }
         if (!plan.minibatch) continue;
         std::vector<Matrix> grams;  // K~ of every set for this minibatch
         for (int i = 0; i < s; ++i)
-          grams.push_back(zero_diagonal_gram(
-              plan.feature_space[to_size(i)]
-                  ? chunk_t[to_size(i)]
-                  : read_centred(readers[to_size(i)], chunk, means[to_size(i)], wide_buffer)));
+          grams.push_back(plan.feature_space[to_size(i)]
+                              ? zero_diagonal_gram(stacked.middleRows(acc.offset(i), plan.dims[to_size(i)]))
+                              : zero_diagonal_gram(read_centred(readers[to_size(i)], chunk, means[to_size(i)], buffer)));
         acc.add_minibatch(unit.minibatch, grams);
       }
     });
