@@ -1,127 +1,174 @@
-// Data-parallel training throughput of one net: examples/s over the ranks of MPI_COMM_WORLD,
-// 1 thread per rank, on a fixed GLOBAL batch split over the ranks (as the trainer does).
-// Synthetic inputs in memory (no HDF5 in the timed loop). One step = the trainer's step:
-// forward (BatchNorm statistics all-reduced across ranks) -> summed cross-entropy / global
-// batch -> backward -> ONE all-reduce of the flattened gradients -> SGD(0.005, momentum 0.9).
+// Data-parallel training throughput: the trainer's own step (cfma::train::DataParallelStep) at
+// 1 rank x 1 thread and at 2 ranks x 1 thread on the same global batch, measured in ONE 2-rank
+// job that alternates the two layouts round by round, so both see the same machine: on a
+// shared or virtual machine the speed of a core drifts by 10-20 % within a minute, which
+// separate runs would book as speed-up or loss.
 //
-//   mpirun -np 1 bench_training [steps] [arch] [global_batch]
-//   mpirun -np 2 bench_training [steps] [arch] [global_batch]
-// bench/training.sh runs both and prints the ratio. Prints on rank 0:
-//   "throughput <arch> ranks <P> batch <B> examples_per_s <X> ms_per_step <T> allreduce_ms <A>
-//    cpu_ms_per_step <C>" (C: the largest per-rank process CPU time per step)
+// Each round (A and B swap places every other round): (A) rank 0 alone trains its own replica on the whole global batch over
+// MPI_COMM_SELF while rank 1 sleeps (the 1-rank baseline: one busy core, as a 1-rank job);
+// (B) both ranks train the data-parallel replica, each on its half of the same global batch,
+// BatchNorm statistics and gradients all-reduced; (C) rank 0 alone on half the batch (the
+// compute ceiling: B without communication or waiting). Each phase: 1 untimed step, then
+// `steps` timed ones. Synthetic inputs in memory (no HDF5 in the timed loop).
+//
+//   mpirun -np 2 --bind-to none bench_training [rounds] [steps] [arch] [global_batch]
+// Prints per round and the median over rounds: examples/s of A and B, the speed-up B/A (goal
+// >= 1.85x) and the ceiling C/A. bench/training.sh runs it.
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/mpi/collectives.hpp>
 #include <mpi.h>
 #include <torch/torch.h>
 
+#include "cfma/core/blas_runtime.hpp"
 #include "cfma/nn/allocator.hpp"
 #include "cfma/nn/architectures.hpp"
-#include "cfma/par/reduce.hpp"
 #include "cfma/par/world.hpp"
+#include "cfma/train/step.hpp"
 
 namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-// CPU time of this process (all its threads): on a shared machine the wall clock of a 2-rank
-// run also measures the other load; CPU time per step shows what each rank itself spent.
-double process_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const auto n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Waits for every rank without spinning: a rank that has nothing to do in a phase must leave
+// its core to the others (as an idle core of a 1-rank job would be).
+void sleeping_barrier(const boost::mpi::communicator& comm) {
+  MPI_Request request;
+  MPI_Ibarrier(MPI_Comm(comm), &request);
+  int done = 0;
+  while (!done) {
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (!done) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
+// A replica of the net with its optimizer and step, on `comm`.
+struct Replica {
+  cfma::nn::Net net;
+  torch::optim::SGD optimizer;
+  cfma::train::DataParallelStep step;
+  Replica(const cfma::nn::ModelSpec& spec, const boost::mpi::communicator& comm)
+      : net(cfma::nn::build_model(spec)),
+        optimizer(net->parameters(), torch::optim::SGDOptions(0.005).momentum(0.9)),
+        step(net, optimizer, comm, cfma::train::Task::family) {}
+};
+
+// Seconds per step of `steps` timed steps (after one untimed one) on rows [begin, end).
+double time_steps(Replica& r, const at::Tensor& x, const at::Tensor& y, std::int64_t begin, std::int64_t end,
+                  std::int64_t global_rows, int steps, const boost::mpi::communicator& comm) {
+  const auto xs = x.narrow(0, begin, end - begin).clone(), ys = y.narrow(0, begin, end - begin).clone();
+  r.step.run(xs, ys, global_rows);
+  comm.barrier();
+  const auto start = Clock::now();
+  for (int s = 0; s < steps; ++s) r.step.run(xs, ys, global_rows);
+  comm.barrier();
+  return seconds_since(start) / steps;
 }
 }  // namespace
 
 int main(int argc, char** argv) {
+  cfma::reexec_with_capable_blas_kernels(argv);
   cfma::par::World world(argc, argv);
   const bool mapped = cfma::nn::keep_large_allocations_mapped();
-  const int steps = argc > 1 ? std::stoi(argv[1]) : 10;
-  const std::string arch = argc > 2 ? argv[2] : "regular";
-  const int global_batch = argc > 3 ? std::stoi(argv[3]) : 64;
-  const int warmup = 2;
-  auto& comm = cfma::par::World::comm();
+  const int rounds = argc > 1 ? std::stoi(argv[1]) : 21;
+  const int steps = argc > 2 ? std::stoi(argv[2]) : 3;
+  const std::string arch = argc > 3 ? argv[3] : "regular";
+  const int global_batch = argc > 4 ? std::stoi(argv[4]) : 64;
+  auto& world_comm = cfma::par::World::comm();
+  if (world_comm.size() > 2) {
+    if (world_comm.rank() == 0) std::fprintf(stderr, "bench_training: run with mpirun -np 2 (got %d ranks)\n", world_comm.size());
+    return 2;
+  }
+  const bool single = world_comm.size() == 1;  // phases A and C only: the baseline as its own job
   at::set_num_threads(1);
+  cfma::set_blas_threads(1);
+  const boost::mpi::communicator self(MPI_COMM_SELF, boost::mpi::comm_attach);
 
   cfma::nn::ModelSpec spec;
   spec.arch = arch;
   spec.num_outputs = 8;
   spec.seed = 1;
-  auto net = cfma::nn::build_model(spec);
-  if (comm.size() > 1)
-    net->set_stats_all_reduce([&comm](torch::Tensor sums) {
-      auto c = sums.contiguous();
-      cfma::par::all_reduce_sum(comm, std::span<double>(c.data_ptr<double>(), static_cast<std::size_t>(c.numel())));
-      if (!c.is_same(sums)) sums.copy_(c);
-    });
-  torch::optim::SGD optimizer(net->parameters(), torch::optim::SGDOptions(0.005).momentum(0.9));
-
-  // The global batch is the same for every rank count; this rank takes its block of it.
   torch::manual_seed(42);
-  const auto all_x = torch::randn({global_batch, 1, 128, 128});
-  const auto all_y = torch::randint(0, spec.num_outputs, {global_batch}, torch::kLong);
-  const auto block = cfma::par::block_of(global_batch, comm.rank(), comm.size());
-  const auto x = all_x.narrow(0, block.begin, block.size()).clone();
-  const auto y = all_y.narrow(0, block.begin, block.size()).clone();
+  const auto x = torch::randn({global_batch, 1, 128, 128});
+  const auto y = torch::randint(0, spec.num_outputs, {global_batch}, torch::kLong);
+  const bool root = world_comm.rank() == 0;
+  const std::int64_t half = global_batch / 2;
 
-  std::vector<at::Tensor> params = net->parameters();
-  std::int64_t flat_size = 1;  // + the stop flag the trainer carries
-  for (const auto& p : params) flat_size += p.numel();
-  auto flat = at::zeros({flat_size}, at::kFloat);
+  Replica parallel(spec, world_comm);
+  Replica alone(spec, self);  // each rank's own replica (rank 1's only for phase D)
+  if (root)
+    std::printf("# %s, global batch %d, 1 thread per rank, %d rounds x %d steps per phase; allocator %s; %s\n",
+                arch.c_str(), global_batch, rounds, steps, mapped ? "keeps large blocks mapped" : "default",
+                cfma::blas_description().c_str());
 
-  double allreduce_seconds = 0;
-  double last_loss = 0;
-  Clock::time_point start;
-  double cpu_start = 0;
-  for (int s = 0; s < warmup + steps; ++s) {
-    if (s == warmup) {
-      comm.barrier();
-      start = Clock::now();
-      cpu_start = process_cpu_seconds();
-      allreduce_seconds = 0;
+  std::vector<double> one_rank, two_ranks, ceiling, side_by_side;
+  for (int round = 0; round < rounds; ++round) {
+    double t_one = 0, t_two = 0, t_half = 0;
+    auto phase_one_rank = [&] {
+      if (root) t_one = time_steps(alone, x, y, 0, global_batch, global_batch, steps, self);
+      sleeping_barrier(world_comm);
+    };
+    auto phase_two_ranks = [&] {
+      const auto block = cfma::par::block_of(global_batch, world_comm.rank(), 2);
+      if (!single) t_two = time_steps(parallel, x, y, block.begin, block.end, global_batch, steps, world_comm);
+    };
+    // A B C in even rounds, B A C in odd ones: a drift of the machine's speed within a round
+    // favours neither layout.
+    if (round % 2 == 0) {
+      phase_one_rank();
+      phase_two_ranks();
+    } else {
+      phase_two_ranks();
+      phase_one_rank();
     }
-    optimizer.zero_grad();
-    const auto output = net->forward(x);
-    const auto loss = torch::nn::functional::cross_entropy(
-        output, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
-    (loss / static_cast<double>(global_batch)).backward();
-    std::int64_t offset = 0;
-    for (const auto& p : params) {
-      flat.narrow(0, offset, p.numel()).copy_(p.grad().reshape({-1}));
-      offset += p.numel();
+    if (root) t_half = time_steps(alone, x, y, 0, half, half, steps, self);
+    sleeping_barrier(world_comm);
+    // D: every rank alone on half the batch at the same time (no communication): what running
+    // two processes side by side costs on this machine.
+    double t_side = single ? 0.0 : time_steps(alone, x, y, 0, half, half, steps, self);
+    if (!single) {
+      double slowest = 0;
+      boost::mpi::reduce(world_comm, t_side, slowest, boost::mpi::maximum<double>(), 0);
+      t_side = slowest;
     }
-    flat[offset] = 0.0f;
-    const auto reduce_start = Clock::now();
-    cfma::par::all_reduce_sum(comm, std::span<float>(flat.data_ptr<float>(), static_cast<std::size_t>(flat_size)));
-    allreduce_seconds += seconds_since(reduce_start);
-    offset = 0;
-    for (auto& p : params) {
-      p.grad().copy_(flat.narrow(0, offset, p.numel()).view_as(p));
-      offset += p.numel();
+    if (!root) continue;
+    one_rank.push_back(global_batch / t_one);
+    ceiling.push_back(t_one / t_half);
+    if (single) {
+      std::printf("round %d: 1 rank %.1f examples/s (%.1f ms/step); ceiling %.3fx\n", round + 1, one_rank.back(),
+                  1000 * t_one, ceiling.back());
+    } else {
+      two_ranks.push_back(global_batch / t_two);
+      side_by_side.push_back(t_one / t_side);
+      std::printf("round %d: 1 rank %.1f examples/s (%.1f ms/step), 2 ranks %.1f examples/s (%.1f ms/step): %.3fx; "
+                  "ceiling %.3fx, side by side %.3fx\n",
+                  round + 1, one_rank.back(), 1000 * t_one, two_ranks.back(), 1000 * t_two,
+                  two_ranks.back() / one_rank.back(), ceiling.back(), side_by_side.back());
     }
-    optimizer.step();
-    last_loss = loss.item<double>();
+    std::fflush(stdout);
   }
-  comm.barrier();
-  const double elapsed = seconds_since(start);
-  const double cpu = process_cpu_seconds() - cpu_start;
-  double loss_sum = 0, cpu_max = 0;
-  boost::mpi::reduce(comm, last_loss, loss_sum, std::plus<double>(), 0);
-  boost::mpi::reduce(comm, cpu, cpu_max, boost::mpi::maximum<double>(), 0);
-  if (comm.rank() == 0) {
-    std::printf("# %s, %d rank(s) x 1 thread, global batch %d (local %lld on rank 0), %d steps after %d warm-up; "
-                "allocator %s; %lld parameters; last loss %.4f\n",
-                arch.c_str(), comm.size(), global_batch, static_cast<long long>(block.size()), steps, warmup,
-                mapped ? "keeps large blocks mapped" : "default", static_cast<long long>(flat_size - 1),
-                loss_sum / global_batch);
-    std::printf("throughput %s ranks %d batch %d examples_per_s %.2f ms_per_step %.1f allreduce_ms %.2f "
-                "cpu_ms_per_step %.1f\n",
-                arch.c_str(), comm.size(), global_batch, steps * global_batch / elapsed, 1000.0 * elapsed / steps,
-                1000.0 * allreduce_seconds / steps, 1000.0 * cpu_max / steps);
+  if (root && single) {
+    std::printf("throughput %s batch %d examples_per_s_1rank %.1f ceiling %.3f (medians over %d rounds, 1-rank job)\n",
+                arch.c_str(), global_batch, median(one_rank), median(ceiling), rounds);
+  } else if (root) {
+    std::vector<double> speedup;
+    for (std::size_t r = 0; r < one_rank.size(); ++r) speedup.push_back(two_ranks[r] / one_rank[r]);
+    std::printf("throughput %s batch %d examples_per_s_1rank %.1f examples_per_s_2ranks %.1f speedup %.3f "
+                "ceiling %.3f side_by_side %.3f (medians over %d rounds; goal speedup >= 1.85)\n",
+                arch.c_str(), global_batch, median(one_rank), median(two_ranks), median(speedup), median(ceiling),
+                median(side_by_side), rounds);
   }
   return 0;
 }

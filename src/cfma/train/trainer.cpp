@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include "cfma/core/atomic_file.hpp"
+#include "cfma/core/blas_runtime.hpp"
 #include "cfma/core/error.hpp"
 #include "cfma/core/hash.hpp"
 #include "cfma/core/log.hpp"
@@ -21,6 +22,7 @@
 #include "cfma/train/batches.hpp"
 #include "cfma/train/mel_dataset.hpp"
 #include "cfma/train/signals.hpp"
+#include "cfma/train/step.hpp"
 
 namespace cfma::train {
 namespace fs = std::filesystem;
@@ -143,13 +145,6 @@ Checkpoint load_checkpoint(const fs::path& file, torch::nn::Module& model, torch
   return c;
 }
 
-at::Tensor loss_sum(const at::Tensor& output, const at::Tensor& target, Task task) {
-  if (task == Task::family)
-    return torch::nn::functional::cross_entropy(
-        output, target, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
-  return torch::mse_loss(output.reshape({-1}), target, at::Reduction::Sum);
-}
-
 // Adds this batch's metrics (loss sum, correct count / squared error in original units).
 void accumulate(EpochSums& sums, const at::Tensor& output, const at::Tensor& target, double loss,
                 Task task, double target_sd, std::vector<double>* confusion, int classes) {
@@ -232,6 +227,7 @@ RunResult train_run(const RunSpec& spec, const TrainConfig& config, const RunCon
   }
 
   at::set_num_threads(ctx.threads);
+  set_blas_threads(ctx.threads);  // LibTorch's linear layers run on the system BLAS
   MelDataset data(ctx.features_h5, spec.task, comm);
   nn::ModelSpec model_spec;
   model_spec.arch = spec.arch;
@@ -241,15 +237,10 @@ RunResult train_run(const RunSpec& spec, const TrainConfig& config, const RunCon
   model_spec.seed = spec.seed;
   auto net = nn::build_model(model_spec);
   broadcast_state(*net, comm);
-  // BatchNorm batch statistics over the global batch: one all-reduce of (sum, sumsq, count).
-  if (comm.size() > 1)
-    net->set_stats_all_reduce([&comm](torch::Tensor sums) {
-      auto c = sums.contiguous();
-      par::all_reduce_sum(comm, std::span<double>(c.data_ptr<double>(), static_cast<std::size_t>(c.numel())));
-      if (!c.is_same(sums)) sums.copy_(c);
-    });
   torch::optim::SGD optimizer(net->parameters(),
                               torch::optim::SGDOptions(config.learning_rate).momentum(config.momentum));
+  // BatchNorm statistics over the global batch; gradients, stop votes and metrics in one all-reduce.
+  DataParallelStep step(net, optimizer, comm, spec.task, data.target_sd());
 
   Checkpoint ck;
   ck.key = key.hash();
@@ -263,10 +254,6 @@ RunResult train_run(const RunSpec& spec, const TrainConfig& config, const RunCon
   const auto& train_rows = data.train_rows();
   const auto n_train = static_cast<std::int64_t>(train_rows.size());
   const std::int64_t batches = batch_count(n_train, config.batch_size);
-  std::vector<at::Tensor> params = net->parameters();
-  std::int64_t flat_size = 1;  // + stop flag
-  for (const auto& p : params) flat_size += p.numel();
-  auto flat = at::zeros({flat_size}, at::kFloat);
 
   install_stop_signal_handlers();
   ProgressMeter progress(spec.name(), config.epochs, "epochs", 0.0);
@@ -278,43 +265,19 @@ RunResult train_run(const RunSpec& spec, const TrainConfig& config, const RunCon
     net->train();
     for (std::int64_t b = ck.batch; b < batches; ++b) {
       const auto rows = local_slice(order, b, config.batch_size, comm.rank(), comm.size());
-      const auto global_rows = static_cast<double>(global_batch_rows(n_train, b, config.batch_size));
+      const auto global_rows = global_batch_rows(n_train, b, config.batch_size);
       at::Tensor x, y;
       data.load(rows, x, y);
-      optimizer.zero_grad();
-      const auto output = net->forward(x);
-      const auto loss = loss_sum(output, y, spec.task);
-      (loss / global_rows).backward();
-      // One all-reduce: every gradient flattened into `flat`, plus this rank's stop flag.
-      std::int64_t offset = 0;
-      for (const auto& p : params) {
-        flat.narrow(0, offset, p.numel()).copy_(p.grad().reshape({-1}));
-        offset += p.numel();
-      }
-      flat[offset] = stop_requested() ? 1.0f : 0.0f;
-      par::all_reduce_sum(comm, std::span<float>(flat.data_ptr<float>(), static_cast<std::size_t>(flat_size)));
-      offset = 0;
-      for (auto& p : params) {
-        p.grad().copy_(flat.narrow(0, offset, p.numel()).view_as(p));
-        offset += p.numel();
-      }
-      const bool stop = flat[offset].item<float>() > 0;
-      optimizer.step();
-      {
-        torch::NoGradGuard no_grad;
-        EpochSums local;
-        accumulate(local, output.detach(), y, loss.item<double>(), spec.task, data.target_sd(), nullptr, classes);
-        reduce_sums(local, comm);
-        running.loss += local.loss;
-        running.correct += local.correct;
-        running.sq_error += local.sq_error;
-        running.count += local.count;
-        result.step_losses.push_back(local.loss / global_rows);
-      }
-      if (stop) {
+      const auto sums = step.run(x, y, global_rows, stop_requested());
+      running.loss += sums.loss;
+      running.correct += sums.correct;
+      running.sq_error += sums.sq_error;
+      running.count += sums.rows;
+      result.step_losses.push_back(sums.loss / static_cast<double>(global_rows));
+      if (sums.stop) {
         Checkpoint stop_ck{epoch, b + 1, running,
                            seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
-                           ck.history, key.hash()};
+                           ck.history, key.hash(), ck.config};
         if (root) save_checkpoint(checkpoint_file, tag, *net, optimizer, stop_ck);
         comm.barrier();
         throw Interrupted(spec.name() + ": stopped by signal at epoch " + std::to_string(epoch) + " batch " +
