@@ -28,9 +28,16 @@ for ((r = 0; r < reps; ++r)); do
   numpy_t+=("$(echo "$out" | sed -n '1s/.*: \([0-9.]*\) s$/\1/p')")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+ratios=() floor_ratios=()
+for ((r = 0; r < reps; ++r)); do  # each run against its neighbour: robust to a drifting machine
+  ratios+=("$(awk -v p="${numpy_t[r]}" -v c="${cfma_t[r]}" 'BEGIN {print p / c}')")
+  floor_ratios+=("$(awk -v f="${floor_t[r]}" -v c="${cfma_t[r]}" 'BEGIN {print c / f}')")
+done
 c=$(median "${cfma_t[@]}") f=$(median "${floor_t[@]}") p=$(median "${numpy_t[@]}")
-awk -v c="$c" -v f="$f" -v p="$p" -v k="$OPENBLAS_CORETYPE" 'BEGIN {
-  printf "median of %d (kernels %s): cfma %.2f s, numpy %.2f s, GEMM floor %.2f s -> %.2fx faster than numpy (goal >= 3x), cfma/floor %.2f (goal <= 1.5)\n", '"$reps"', k, c, p, f, p / c, c / f }'
+x=$(median "${ratios[@]}") y=$(median "${floor_ratios[@]}")
+echo "numpy/cfma per run: ${ratios[*]}"
+awk -v c="$c" -v f="$f" -v p="$p" -v x="$x" -v y="$y" -v k="$OPENBLAS_CORETYPE" 'BEGIN {
+  printf "median of %d (kernels %s): cfma %.2f s, numpy %.2f s, GEMM floor %.2f s; per-run medians: %.2fx faster than numpy (goal >= 3x), cfma/floor %.2f (goal <= 1.5)\n", '"$reps"', k, c, p, f, x, y }'
 /usr/bin/python3 bench/bench_similarity.py "$data" --dtype float32 | sed -n '1p' | sed 's/^/for information: /'
 if [[ -n "$kernels" && "$detected" != "$kernels" ]]; then
   env -u OPENBLAS_CORETYPE /usr/bin/python3 bench/bench_similarity.py "$data" | sed -n '1p' | sed 's/^/for information, OpenBLAS as detected: /'

@@ -3,8 +3,8 @@
 # batch (goal >= 1.85x): one 2-rank job alternating the layouts round by round (see
 # bench_training.cpp), medians over the rounds.
 #   bench/training.sh [BUILD_DIR] [ROUNDS] [STEPS] [ARCH] [GLOBAL_BATCH]
-# MPI_ARGS adds mpirun options.
+# MPI_ARGS adds mpirun options; BIND (default core: one thread per rank) is mpirun's --bind-to.
 set -euo pipefail
 build=${1:-build} rounds=${2:-21} steps=${3:-3} arch=${4:-regular} batch=${5:-64}
 export OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-exec mpirun --bind-to none ${MPI_ARGS:-} -np 2 "$build/bench/bench_training" "$rounds" "$steps" "$arch" "$batch"
+exec mpirun --bind-to "${BIND:-core}" ${MPI_ARGS:-} -np 2 "$build/bench/bench_training" "$rounds" "$steps" "$arch" "$batch"

@@ -295,6 +295,14 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
   const double gib = static_cast<double>(1ULL << 30);
   const double b = static_cast<double>(config.minibatch_size);
   double bytes = 8.0 * static_cast<double>(plan.buffer_size() + to_size(config.bootstrap) * boot_plan.buffer_size());
+  // The stacked chunk (and its weighted copy when bootstrapping).
+  double stacked_dim = 0;
+  std::size_t largest_split = 0;
+  for (int i = 0; i < s; ++i)
+    if (plan.feature_space[to_size(i)]) stacked_dim += static_cast<double>(plan.dims[to_size(i)]);
+  for (const auto& split : splits) largest_split = std::max(largest_split, split.rows.size());
+  bytes += 8.0 * stacked_dim * static_cast<double>(std::min(to_size(config.chunk_rows), largest_split)) *
+           (config.bootstrap > 0 ? 2.0 : 1.0);
   if (plan.minibatch) bytes += 8.0 * (s + 2) * (2 * b) * (2 * b);  // minibatch Grams (b <= size < 2b)
   if (comm.rank() == 0) {
     for (int i = 0; i < s; ++i)

@@ -10,7 +10,7 @@
 // similarity job: every Gram X_i'X_i and every cross product X_i'X_j in one pass). With several
 // threads the tile products run concurrently, one single-threaded BLAS call per thread, largest
 // first: independent products scale across cores better than OpenBLAS's own split of one product
-// (about 1.9x against 1.2-1.6x on 2 cores here; bench/README.md).
+// (about 1.85x against 1.2-1.65x on 2 cores here; bench/README.md).
 #include <cstddef>
 
 #include <Eigen/Dense>
