@@ -1,18 +1,25 @@
-// `cfma config check FILE [--set k=v]...`: parse every section, report the first problem.
+// `cfma config check FILE [--set k=v]...`: parse every section, cross-check them, report the
+// first problem with its file:line and key.
+#include <algorithm>
 #include <iostream>
 
 #include "cfma/core/run_config.hpp"
 #include "cfma/data/render.hpp"
 #include "cfma/par/world.hpp"
+#include "cfma/study/config_check.hpp"
 #include "jobs/registry.hpp"
 
 namespace cfma::jobs {
 
 void validate_config(const ConfigDoc& doc) {
-  parse_run_config(doc);
+  const auto run = parse_run_config(doc);
+  for (std::size_t i = 0; i < run.stages.size(); ++i)
+    if (std::none_of(stages().begin(), stages().end(), [&](const Stage& s) { return s.name == run.stages[i]; }))
+      doc.section("run").fail_element("stages", i, "unknown stage '" + run.stages[i] + "'");
   data::parse_render_config(doc);  // [render] is read by `cfma render --config`
   for (const auto& stage : stages()) stage.validate(doc);
   doc.check_unknown_keys();
+  study::check_config(doc);  // sections against each other and the architecture registry
 }
 
 namespace {

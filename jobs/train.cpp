@@ -1,6 +1,7 @@
-// `cfma train CONFIG [--run-index I]`: trains the run matrix of [train] (or run I of it, for
-// Slurm job arrays) on features.h5, data parallel over all ranks.
-#include <optional>
+// `cfma train CONFIG [--run-index I | --list]`: trains the run matrix of [train] (or run I of
+// it, for Slurm job arrays) on features.h5, data parallel over all ranks; --list prints the
+// matrix with its indices and trains nothing.
+#include <cstdio>
 
 #include <spdlog/spdlog.h>
 
@@ -8,7 +9,6 @@
 #include "cfma/core/manifest.hpp"
 #include "cfma/core/paths.hpp"
 #include "cfma/core/run_config.hpp"
-#include "cfma/nn/architectures.hpp"
 #include "cfma/par/world.hpp"
 #include "cfma/train/trainer.hpp"
 #include "jobs/registry.hpp"
@@ -16,37 +16,43 @@
 namespace cfma::jobs {
 namespace {
 
-int g_run_index = -1;
+long long g_run_index = 0;
+CLI::Option* g_run_index_option = nullptr;  // count() > 0 when --run-index was given
+bool g_list = false;
 
-void validate(const ConfigDoc& doc) {
-  const auto c = train::parse_train_config(doc);
-  const auto known = nn::architecture_names();
-  for (const auto& a : c.architectures)
-    if (std::find(known.begin(), known.end(), a) == known.end()) {
-      std::string list;
-      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-      throw ConfigError(doc.file().string() + ": train.architectures: unknown architecture '" + a +
-                        "' (valid: " + list + ")");
-    }
+void print_matrix(const std::vector<train::RunSpec>& runs) {
+  if (par::World::rank() != 0) return;
+  std::printf("index\trun\tarch\ttask\tseed\n");
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    std::printf("%zu\t%s\t%s\t%s\t%llu\n", i, runs[i].name().c_str(), runs[i].arch.c_str(),
+                train::task_name(runs[i].task).c_str(), static_cast<unsigned long long>(runs[i].seed));
+  std::printf("# %zu runs: --run-index 0..%zu (sbatch --array=0-%zu)\n", runs.size(), runs.size() - 1,
+              runs.size() - 1);
+  std::fflush(stdout);
 }
 
 void run(const ConfigDoc& doc, const StageOptions& options) {
   const auto run_config = parse_run_config(doc);
   const auto config = train::parse_train_config(doc);
+  const auto runs = train::run_matrix(config);
+  if (g_list) {
+    print_matrix(runs);
+    return;
+  }
+  std::vector<train::RunSpec> selected = runs;
+  if (g_run_index_option && g_run_index_option->count() > 0) {
+    if (g_run_index < 0 || g_run_index >= static_cast<long long>(runs.size()))
+      throw TrainError("--run-index " + std::to_string(g_run_index) + " out of range: the matrix of " +
+                       doc.file().string() + " has " + std::to_string(runs.size()) + " runs (0.." +
+                       std::to_string(runs.size() - 1) + "; see cfma train --list)");
+    selected = {runs[static_cast<std::size_t>(g_run_index)]};
+  }
   const WorkPaths paths{run_config.workdir};
   auto& comm = par::World::comm();
   if (!std::filesystem::exists(paths.features()))
     throw TrainError(paths.features().string() + ": features store missing (run the preprocess stage first)");
   if (!read_manifest(paths.features()))
     throw TrainError(paths.features().string() + ": no manifest (incomplete preprocess output?)");
-  const auto runs = train::run_matrix(config);
-  std::vector<train::RunSpec> selected = runs;
-  if (g_run_index >= 0) {
-    if (g_run_index >= static_cast<int>(runs.size()))
-      throw TrainError("--run-index " + std::to_string(g_run_index) + " out of range: the matrix has " +
-                       std::to_string(runs.size()) + " runs");
-    selected = {runs[static_cast<std::size_t>(g_run_index)]};
-  }
   train::RunContext ctx;
   ctx.features_h5 = paths.features();
   ctx.features_fingerprint = output_fingerprint(paths.features());
@@ -68,9 +74,11 @@ void run(const ConfigDoc& doc, const StageOptions& options) {
 }
 
 const Registrar train_stage{Stage{
-    "train", 20, "train the run matrix (architectures x tasks x seeds), data parallel", validate, run,
+    "train", 20, "train the run matrix (architectures x tasks x seeds), data parallel",
+    [](const ConfigDoc& doc) { train::parse_train_config(doc); }, run,
     [](CLI::App& app) {
-      app.add_option("--run-index", g_run_index, "train only run I of the matrix (job arrays)");
+      g_run_index_option = app.add_option("--run-index", g_run_index, "train only run I of the matrix (job arrays; see --list)");
+      app.add_flag("--list", g_list, "print the run matrix with its indices and exit");
     }}};
 
 }  // namespace

@@ -103,7 +103,7 @@ TEST(Config, WrongTypeNamesKeyAndLine) {
   EXPECT_EQ(config_error([&] { train.get_bool("epochs", false); }),
             "sample.toml:3: train.epochs: expected boolean, got integer");
   EXPECT_EQ(config_error([&] { train.get_int_list("tasks", {}); }),
-            "sample.toml:9: train.tasks: expected array of integers, found string");
+            "sample.toml:9: train.tasks[0]: expected integer, got string");
   EXPECT_EQ(config_error([&] { train.get_string_list("epochs", {}); }),
             "sample.toml:3: train.epochs: expected array of strings, got integer");
   EXPECT_EQ(config_error([&] { train.get_int("learning_rate", 0); }),
@@ -118,11 +118,26 @@ TEST(Config, OutOfRangeNamesKeyAndLine) {
   EXPECT_EQ(config_error([&] { train.get_double("learning_rate", 0, cfma::greater_than(0.01)); }),
             "sample.toml:4: train.learning_rate: value 0.005 out of range (must be > 0.01)");
   EXPECT_EQ(config_error([&] { train.get_int_list("seeds", {}, cfma::at_least(2)); }),
-            "sample.toml:7: train.seeds: element 1 out of range (must be >= 2)");
+            "sample.toml:7: train.seeds[0]: value 1 out of range (must be >= 2)");
   // Boundaries: inclusive at_least/between, exclusive greater_than.
   EXPECT_EQ(train.get_int("epochs", 0, cfma::between(12, 12)), 12);
   EXPECT_EQ(train.get_int("epochs", 0, cfma::at_least(12)), 12);
   EXPECT_NE(config_error([&] { train.get_int("epochs", 0, cfma::greater_than(12)); }), "");
+}
+
+TEST(Config, ListElementErrorsNameTheElementsOwnLine) {
+  const auto doc = ConfigDoc::from_string("[train]\nseeds = [\n  1,\n  -4,\n]\nnames = [\"a\",\n 3]\n", "l.toml");
+  const auto train = doc.section("train");
+  EXPECT_EQ(config_error([&] { train.get_int_list("seeds", {}, cfma::at_least(0)); }),
+            "l.toml:4: train.seeds[1]: value -4 out of range (must be >= 0)");
+  EXPECT_EQ(config_error([&] { train.get_string_list("names", {}); }),
+            "l.toml:7: train.names[1]: expected string, got integer");
+  EXPECT_EQ(config_error([&] { train.fail_element("seeds", 0, "no such seed"); }),
+            "l.toml:3: train.seeds[0]: no such seed");
+  EXPECT_EQ(config_error([&] { train.fail("seeds", "bad"); }), "l.toml:2: train.seeds: bad");
+  const auto over = ConfigDoc::from_string("[train]\nseeds = [1]\n", "o.toml", {"train.seeds=[1, 2]"});
+  EXPECT_EQ(config_error([&] { over.section("train").fail_element("seeds", 1, "x"); }),
+            "o.toml (--set): train.seeds[1]: x");
 }
 
 TEST(Config, GetChoice) {

@@ -272,7 +272,7 @@ TEST(DataConfig, BadValuesNameTheKey) {
       EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
     }
   };
-  expect_config_error("[data]\nexclude_families = [\"bras\"]\n", "data.exclude_families: 'bras' is not an NSynth family");
+  expect_config_error("[data]\nexclude_families = [\"bras\"]\n", "demo.toml:2: data.exclude_families[0]: 'bras' is not an NSynth family");
   expect_config_error("[data]\nsources = [7]\n", "data.sources");
   expect_config_error("[data]\nsources = [\"acoustic\", 1]\n", "names or codes");
   expect_config_error("[data]\ntest_order = \"random\"\n", "data.test_order");

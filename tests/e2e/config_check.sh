@@ -57,6 +57,52 @@ C = -1.0
 TOML
 expect_one_line_error "range\.toml:2: probe\.C: value -1 out of range" config check "$scratch/range.toml"
 
+# Cross-checks: an architecture paired with a layer it lacks, a probe layer that is never
+# extracted, a concat layer no architecture has, a similarity selector that matches nothing, an
+# unknown stage: each names its file:line and the key (list elements by index), at check time.
+cat > "$scratch/cross.toml" <<'TOML'
+[run]
+workdir = "work"
+[train]
+architectures = ["feedforward"]
+tasks = [
+  "family",
+  "pitch",
+]
+[extract]
+layers = ["fc1"]
+[probe]
+layers = ["fc1", "conv3"]
+concat_top_k = 0
+TOML
+expect_one_line_error "cross\.toml:12: probe\.layers\[1\]: no architecture of train\.architectures \(feedforward\) has layer 'conv3'\$" \
+  config check "$scratch/cross.toml"
+expect_one_line_error "\(--set\): extract\.layers\[1\]: no architecture .* has layer 'conv3'" \
+  config check "$scratch/cross.toml" --set 'extract.layers=["fc1","conv3"]'
+expect_one_line_error "\(--set\): probe\.layers\[0\]: layer 'pool2' is not extracted" \
+  config check "$source/configs/paper.toml" --set 'probe.layers=["pool2"]' --set 'extract.layers=["conv3"]'
+expect_one_line_error "paper\.toml: probe\.concat_layer \(default\): no architecture .* has layer 'conv3'" \
+  config check "$source/configs/paper.toml" --set 'train.architectures=["feedforward"]' --set 'extract.layers=["fc1"]'
+expect_one_line_error "\(--set\): similarity\.sets\[1\]: 'regular-family-s3/\*' matches no feature set" \
+  config check "$source/configs/demo.toml" --set 'similarity.sets=["hand","regular-family-s3/*"]'
+expect_one_line_error "\(--set\): extract\.reduce\.conv3: avgpool8 is larger than regular conv3 \(4 x 4\)" \
+  config check "$source/configs/demo.toml" --set 'extract.reduce.conv3="avgpool8"'
+sed 's/"pitch"/"pitchh"/' "$scratch/cross.toml" > "$scratch/tasks.toml"
+expect_one_line_error "tasks\.toml:7: train\.tasks\[1\]: unknown task 'pitchh'" config check "$scratch/tasks.toml"
+expect_one_line_error "\(--set\): run\.stages\[1\]: unknown stage 'trian'" \
+  config check "$source/configs/demo.toml" --set 'run.stages=["preprocess","trian"]'
+# `cfma run` runs the same checks before its first stage: nothing is written.
+expect_one_line_error "probe\.layers\[1\]" run "$scratch/cross.toml" --set "run.workdir=\"$scratch/cross-work\""
+test ! -e "$scratch/cross-work"
+
+# The run matrix with its indices; an index outside it (or negative) is an error.
+"$cfma" train "$source/configs/paper.toml" --list > "$scratch/list.log"
+grep -q $'^0\tregular-family-s1\tregular\tfamily\t1$' "$scratch/list.log"
+grep -q $'^89\tfeedforward-velocity-s177\tfeedforward\tvelocity\t177$' "$scratch/list.log"
+[[ $(grep -c $'^[0-9]' "$scratch/list.log") -eq 90 ]]
+expect_one_line_error "--run-index 90 out of range: .* has 90 runs \(0\.\.89" train "$source/configs/paper.toml" --run-index 90
+expect_one_line_error "--run-index -1 out of range" train "$source/configs/paper.toml" --run-index=-1
+
 # A data root that does not exist: one line naming it.
 cat > "$scratch/noroot.toml" <<TOML
 [run]

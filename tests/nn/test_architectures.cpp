@@ -62,6 +62,15 @@ TEST(Architectures, LayerInfosGiveThePaperShapes) {
   EXPECT_EQ(cfma::nn::layer_infos({"deformable", 8, false, "dcnv2"})[4].shape, (Shape{30, 4, 4}));
 }
 
+TEST(Architectures, LayerIdsComeFromTheRegistry) {
+  using Ids = std::vector<std::string>;
+  EXPECT_EQ(cfma::nn::layer_ids(), (Ids{"conv1", "pool1", "conv2", "pool2", "conv3", "fc1"}));
+  EXPECT_EQ(cfma::nn::layer_ids("feedforward"), (Ids{"fc1"}));
+  for (const auto& arch : {"regular", "cnn1", "cnn2", "deformable", "dilated", "freq1d", "time1d"})
+    EXPECT_EQ(cfma::nn::layer_ids(arch), cfma::nn::layer_ids()) << arch;
+  EXPECT_THROW(cfma::nn::layer_ids("resnet"), cfma::ModelError);
+}
+
 TEST(Architectures, ForwardCapturesEveryLayerWithItsShape) {
   torch::manual_seed(9);
   Tensor x = torch::randn({3, 1, 128, 128});

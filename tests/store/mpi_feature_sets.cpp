@@ -114,6 +114,10 @@ TEST(FeatureSets, HandSetsNamesOrderAndColumns) {
       {"hand/wavelet_q75_25", 128}, {"group/wavelets_combined_25", 768}, {"group/top_combined", 1152},
       {"noise", 128}};
   ASSERT_EQ(sets.size(), 23u);
+  // The names a config check predicts for widths 1 5 10 25 (stats 25), in any listed order.
+  const auto predicted = cfma::store::hand_feature_set_names({25, 1, 10, 5}, 25);
+  ASSERT_EQ(predicted.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) EXPECT_EQ(predicted[i], want[i].first) << i;
   for (std::size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(sets[i].name, want[i].first) << i;
     EXPECT_EQ(sets[i].columns(), want[i].second) << sets[i].name;

@@ -157,21 +157,29 @@ const toml::node* ConfigSection::lookup(std::string_view key) const {
   return state_->root.at_path(dotted).node();
 }
 
-std::string ConfigSection::where(std::string_view key) const {
+std::string ConfigSection::where(std::string_view key, std::optional<std::size_t> index) const {
   const std::string dotted = join_key(path_, key);
   std::ostringstream msg;
   msg << state_->file.string();
+  const toml::node* n = state_->root.at_path(dotted).node();
+  if (n && index && n->is_array() && *index < n->as_array()->size()) n = n->as_array()->get(*index);
   if (state_->overridden.count(dotted)) {
     msg << " (--set)";
-  } else if (const auto* n = state_->root.at_path(dotted).node(); n && n->source().begin) {
+  } else if (n && n->source().begin) {
     msg << ":" << n->source().begin.line;
   }
   msg << ": " << dotted;
+  if (index) msg << "[" << *index << "]";
+  if (!n) msg << " (default)";  // not in the file: a cross-check found its default wanting
   return msg.str();
 }
 
 void ConfigSection::fail(std::string_view key, const std::string& problem) const {
   throw ConfigError(where(key) + ": " + problem);
+}
+
+void ConfigSection::fail_element(std::string_view key, std::size_t index, const std::string& problem) const {
+  throw ConfigError(where(key, index) + ": " + problem);
 }
 
 namespace {
@@ -256,11 +264,12 @@ std::vector<std::int64_t> ConfigSection::get_int_list(std::string_view key,
   if (!n) return fallback;
   if (!n->is_array()) fail(key, "expected array of integers, got " + type_name(*n));
   std::vector<std::int64_t> out;
-  for (const auto& item : *n->as_array()) {
-    if (!item.is_integer()) fail(key, "expected array of integers, found " + type_name(item));
+  for (std::size_t i = 0; i < n->as_array()->size(); ++i) {
+    const auto& item = *n->as_array()->get(i);
+    if (!item.is_integer()) fail_element(key, i, "expected integer, got " + type_name(item));
     const auto v = item.as_integer()->get();
     if (!in_range(static_cast<double>(v), range))
-      fail(key, "element " + std::to_string(v) + " out of range (must be " + describe(range) + ")");
+      fail_element(key, i, "value " + std::to_string(v) + " out of range (must be " + describe(range) + ")");
     out.push_back(v);
   }
   return out;
@@ -273,12 +282,13 @@ std::vector<double> ConfigSection::get_double_list(std::string_view key,
   if (!n) return fallback;
   if (!n->is_array()) fail(key, "expected array of numbers, got " + type_name(*n));
   std::vector<double> out;
-  for (const auto& item : *n->as_array()) {
+  for (std::size_t i = 0; i < n->as_array()->size(); ++i) {
+    const auto& item = *n->as_array()->get(i);
     double v = 0;
     if (item.is_floating_point()) v = item.as_floating_point()->get();
     else if (item.is_integer()) v = static_cast<double>(item.as_integer()->get());
-    else fail(key, "expected array of numbers, found " + type_name(item));
-    if (!in_range(v, range)) fail(key, "element out of range (must be " + describe(range) + ")");
+    else fail_element(key, i, "expected number, got " + type_name(item));
+    if (!in_range(v, range)) fail_element(key, i, "value out of range (must be " + describe(range) + ")");
     out.push_back(v);
   }
   return out;
@@ -290,8 +300,9 @@ std::vector<std::string> ConfigSection::get_string_list(std::string_view key,
   if (!n) return fallback;
   if (!n->is_array()) fail(key, "expected array of strings, got " + type_name(*n));
   std::vector<std::string> out;
-  for (const auto& item : *n->as_array()) {
-    if (!item.is_string()) fail(key, "expected array of strings, found " + type_name(item));
+  for (std::size_t i = 0; i < n->as_array()->size(); ++i) {
+    const auto& item = *n->as_array()->get(i);
+    if (!item.is_string()) fail_element(key, i, "expected string, got " + type_name(item));
     out.push_back(item.as_string()->get());
   }
   return out;

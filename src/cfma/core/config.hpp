@@ -81,10 +81,15 @@ class ConfigSection {
   std::vector<std::string> keys() const;
   const std::string& path() const { return path_; }
 
+  // Throw ConfigError "<file>:<line>: <section.key>: <problem>" ("(--set)" for an override).
+  // fail_element names element `index` of a list by its own line: "<section.key>[index]".
+  // Cross-checks between sections use them so that every config error points at its line.
+  [[noreturn]] void fail(std::string_view key, const std::string& problem) const;
+  [[noreturn]] void fail_element(std::string_view key, std::size_t index, const std::string& problem) const;
+
  private:
   const toml::node* lookup(std::string_view key) const;
-  [[noreturn]] void fail(std::string_view key, const std::string& problem) const;
-  std::string where(std::string_view key) const;
+  std::string where(std::string_view key, std::optional<std::size_t> index = std::nullopt) const;
 
   std::shared_ptr<ConfigDoc::State> state_;
   std::string path_;

@@ -17,10 +17,9 @@ std::string joined(const std::vector<std::string>& names) {
 
 // A list of NSynth codes given as names ("acoustic") or integer codes (0): the paper's
 // notebooks used codes, the NSynth README names; both read naturally in a config.
-std::vector<int> parse_code_list(const ConfigDoc& doc, const ConfigSection& s,
+std::vector<int> parse_code_list(const ConfigSection& s,
                                  std::string_view key, const std::vector<int>& fallback,
                                  const std::vector<std::string>& names, std::string_view what) {
-  const std::string dotted = s.path() + "." + std::string(key);
   std::vector<std::string> fallback_names;
   for (int c : fallback) fallback_names.push_back(names[static_cast<std::size_t>(c)]);
   std::vector<int> codes;
@@ -36,11 +35,10 @@ std::vector<int> parse_code_list(const ConfigDoc& doc, const ConfigSection& s,
                         " names or codes 0.." + std::to_string(names.size() - 1) + ")");
     }
   }
-  for (const auto& name : given) {
-    const auto it = std::find(names.begin(), names.end(), name);
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    const auto it = std::find(names.begin(), names.end(), given[i]);
     if (it == names.end())
-      throw ConfigError(doc.file().string() + ": " + dotted + ": '" + name + "' is not an NSynth " +
-                        std::string(what) + " (" + joined(names) + ")");
+      s.fail_element(key, i, "'" + given[i] + "' is not an NSynth " + std::string(what) + " (" + joined(names) + ")");
     codes.push_back(static_cast<int>(it - names.begin()));
   }
   std::sort(codes.begin(), codes.end());
@@ -63,8 +61,8 @@ DataConfig parse_data_config(const ConfigDoc& doc) {
   const auto s = doc.section("data");
   DataConfig c;
   c.root = s.get_path("root", c.root);
-  c.sources = parse_code_list(doc, s, "sources", c.sources, nsynth_source_names(), "source");
-  c.exclude_families = parse_code_list(doc, s, "exclude_families", c.exclude_families,
+  c.sources = parse_code_list(s, "sources", c.sources, nsynth_source_names(), "source");
+  c.exclude_families = parse_code_list(s, "exclude_families", c.exclude_families,
                                        nsynth_family_names(), "family");
   c.subsample = s.get_int("subsample", c.subsample, at_least(0));
   c.subsample_seed = static_cast<std::uint32_t>(

@@ -1,5 +1,6 @@
 #include "cfma/nn/architectures.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 
@@ -260,6 +261,23 @@ std::vector<LayerInfo> layer_infos(const ModelSpec& spec) {
     if (!layers[k].capture.empty())
       infos.push_back({layers[k].capture, {shapes[k].c, shapes[k].h, shapes[k].w}});
   return infos;
+}
+
+std::vector<std::string> layer_ids(const std::string& arch) {
+  ModelSpec spec;
+  spec.arch = arch;
+  std::vector<std::string> ids;
+  for (const auto& l : layer_specs(spec))
+    if (!l.capture.empty()) ids.push_back(l.capture);
+  return ids;
+}
+
+std::vector<std::string> layer_ids() {
+  std::vector<std::string> ids;  // union in order of first appearance = forward order
+  for (const auto& arch : architecture_names())
+    for (auto& id : layer_ids(arch))
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
+  return ids;
 }
 
 NetImpl::NetImpl(const ModelSpec& spec) : spec_(spec), layers_(layer_specs(spec)) {

@@ -62,6 +62,12 @@ std::vector<std::string> architecture_names();
 std::vector<LayerSpec> layer_specs(const ModelSpec& spec);
 // Capturable layers with their per-example output shapes, in forward order.
 std::vector<LayerInfo> layer_infos(const ModelSpec& spec);
+// The capture ids of one architecture, in forward order (feedforward: fc1 only). Throws
+// ModelError for an unknown architecture.
+std::vector<std::string> layer_ids(const std::string& arch);
+// Every capture id of the registry, in forward order (conv1 pool1 conv2 pool2 conv3 fc1): what
+// a config may name in extract.layers, probe.layers or probe.concat_layer.
+std::vector<std::string> layer_ids();
 // Input image size every architecture is defined for (1 x 128 x 128 log-mel).
 constexpr std::int64_t input_height = 128;
 constexpr std::int64_t input_width = 128;

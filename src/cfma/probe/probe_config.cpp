@@ -10,11 +10,11 @@ ProbeConfig parse_probe_config(const ConfigDoc& doc) {
   const auto s = doc.section("probe");
   ProbeConfig c;
   c.targets = s.get_string_list("targets", c.targets);
-  for (const auto& t : c.targets)
-    if (t != "family" && t != "pitch" && t != "velocity")
-      throw ConfigError("[probe] targets: unknown target '" + t + "' (family, pitch, velocity)");
-  if (c.targets.empty()) throw ConfigError("[probe] targets: empty list");
-  if (s.has("C") && s.has("l2")) throw ConfigError("[probe]: give either C or l2 (= 1/C), not both");
+  for (std::size_t i = 0; i < c.targets.size(); ++i)
+    if (c.targets[i] != "family" && c.targets[i] != "pitch" && c.targets[i] != "velocity")
+      s.fail_element("targets", i, "unknown target '" + c.targets[i] + "' (family, pitch, velocity)");
+  if (c.targets.empty()) s.fail("targets", "empty list");
+  if (s.has("C") && s.has("l2")) s.fail("l2", "give either C or l2 (= 1/C), not both");
   c.C = s.get_double("C", c.C, greater_than(0));
   if (s.has("l2")) c.C = 1.0 / s.get_double("l2", 1.0, greater_than(0));
   c.ridge = s.get_double("ridge", c.ridge, at_least(0));

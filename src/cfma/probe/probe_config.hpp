@@ -35,7 +35,9 @@ struct ProbeConfig {
   int concat_top_k = 5;         // hand-crafted sets appended to conv3 (0 = no concat experiment)
   std::string concat_layer = "conv3";
   bool include_input = true;    // probe the 16,384-d network input (mel_db) too
-  std::vector<std::string> layers = {"conv1", "pool1", "conv2", "pool2", "conv3"};  // required per run
+  // Layers probed (and required) wherever a run's architecture has them; empty = every layer
+  // the activations files hold. `cfma config check` checks them against extract.layers.
+  std::vector<std::string> layers;
   std::vector<std::string> sets;  // optional filter: exact names, or prefixes ending in '*'
   std::uint64_t noise_seed = 20;  // the "Random" baseline (reference Q20 fix: seeded)
 };

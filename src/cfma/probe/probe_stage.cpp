@@ -13,6 +13,7 @@
 #include "cfma/core/atomic_file.hpp"
 #include "cfma/core/error.hpp"
 #include "cfma/par/world.hpp"
+#include "cfma/store/feature_sets.hpp"
 #include "cfma/store/h5.hpp"
 #include "cfma/store/schema.hpp"
 
@@ -20,19 +21,48 @@ namespace cfma::probe {
 
 namespace fs = std::filesystem;
 
-std::vector<fs::path> activation_files(const WorkPaths& paths) {
-  std::vector<fs::path> files;
-  if (!fs::is_directory(paths.activations_dir())) return files;
-  for (const auto& entry : fs::directory_iterator(paths.activations_dir()))
-    if (entry.is_regular_file() && entry.path().extension() == ".h5") files.push_back(entry.path());
-  std::sort(files.begin(), files.end());
-  return files;
+namespace {
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  for (std::size_t begin = 0; begin <= text.size();) {
+    const auto end = std::min(text.find(',', begin), text.size());
+    if (end > begin) items.push_back(text.substr(begin, end - begin));
+    begin = end + 1;
+  }
+  return items;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::string> probed_layers(const store::File& file, const ProbeConfig& config) {
+  std::vector<std::string> present;
+  for (const auto& set : store::activation_feature_sets(file.path()))
+    present.push_back(set.name.substr(set.name.rfind('/') + 1));
+  if (config.layers.empty()) return present;
+  // Files written before extract recorded "arch_layers": every listed layer is required.
+  const auto arch_layers = file.has_attr("arch_layers") ? split_list(file.attr_string("arch_layers")) : config.layers;
+  std::vector<std::string> layers;
+  for (const auto& layer : config.layers) {
+    if (std::find(arch_layers.begin(), arch_layers.end(), layer) == arch_layers.end()) continue;
+    if (std::find(present.begin(), present.end(), layer) == present.end())
+      throw ProbeError(file.path().string() + ": missing layer '" + layer + "' (dataset " +
+                       store::schema::layer(layer) + "; [probe] layers requires it: add it to extract.layers)");
+    layers.push_back(layer);
+  }
+  return layers;
 }
 
 std::vector<ProbeSetInfo> probe_sets(const WorkPaths& paths, const ProbeConfig& config) {
   std::vector<ProbeSetInfo> sets;
   const std::string features_fp = store::features_key(paths.features());
-  for (const auto& file_path : activation_files(paths)) {
+  for (const auto& file_path : store::activation_files(paths)) {
     const auto file = store::File::open_serial(file_path);
     for (const char* attr : {"run", "arch", "task", "seed"})
       if (!file.has_attr(attr)) throw ProbeError(file_path.string() + ": missing root attribute '" + attr + "'");
@@ -45,13 +75,16 @@ std::vector<ProbeSetInfo> probe_sets(const WorkPaths& paths, const ProbeConfig& 
     base.arch = file.attr_string("arch");
     base.task = file.attr_string("task");
     base.seed = file.attr_int("seed");
-    for (const auto& layer : config.layers)
-      if (!file.exists(store::schema::layer(layer)))
-        throw ProbeError(file_path.string() + ": missing layer '" + layer + "' (dataset " +
-                         store::schema::layer(layer) + "; [probe] layers requires it)");
+    const auto layers = probed_layers(file, config);
+    if (layers.empty()) {
+      spdlog::info("probe: {} skipped: architecture {} has none of probe.layers ({})", base.run, base.arch,
+                   joined(config.layers));
+      continue;
+    }
     for (auto& set : store::activation_feature_sets(file_path)) {
       ProbeSetInfo info = base;
       info.layer = set.name.substr(set.name.rfind('/') + 1);
+      if (std::find(layers.begin(), layers.end(), info.layer) == layers.end()) continue;
       info.set = std::move(set);
       sets.push_back(std::move(info));
     }
@@ -75,7 +108,7 @@ std::vector<ProbeSetInfo> probe_sets(const WorkPaths& paths, const ProbeConfig& 
 StageKey probe_stage_key(const WorkPaths& paths, const ProbeConfig& config) {
   StageKey key{"probe", to_json(config)};
   key.inputs["features"] = output_fingerprint(paths.features());
-  for (const auto& file : activation_files(paths))
+  for (const auto& file : store::activation_files(paths))
     key.inputs["activations/" + file.filename().string()] = output_fingerprint(file);
   return key;
 }
@@ -108,15 +141,18 @@ double mean_of(const std::vector<double>& v) {
 std::vector<TransferRow> transfer_matrix(const ProbeTables& tables, const ProbeConfig& config) {
   // (arch, model_task, layer, target, split, metric) -> values over seeds
   std::map<std::vector<std::string>, std::vector<double>> groups;
+  // Layers in probe.layers order, else in order of appearance (files list them forward).
+  std::vector<std::string> layer_order = config.layers;
   for (std::size_t i = 0; i < tables.sets.size(); ++i) {
     const auto& info = tables.sets[i];
     if (info.kind != "activation") continue;
-    if (std::find(config.layers.begin(), config.layers.end(), info.layer) == config.layers.end()) continue;
+    if (std::find(layer_order.begin(), layer_order.end(), info.layer) == layer_order.end())
+      layer_order.push_back(info.layer);
     for (const auto& m : tables.results[i].metrics)
       groups[{info.arch, info.task, info.layer, m.target, m.split, m.metric}].push_back(m.value);
   }
   auto layer_rank = [&](const std::string& layer) {
-    return std::find(config.layers.begin(), config.layers.end(), layer) - config.layers.begin();
+    return std::find(layer_order.begin(), layer_order.end(), layer) - layer_order.begin();
   };
   auto task_rank = [](const std::string& task) {
     const std::vector<std::string> order = {"family", "pitch", "velocity", "untrained"};

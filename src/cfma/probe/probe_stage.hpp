@@ -1,5 +1,5 @@
 #pragma once
-// The probe stage: every layer of every activations file (trained and untrained), every
+// The probe stage: the probe.layers of every activations file (trained and untrained), every
 // hand-crafted set (plus groups and the noise baseline), optionally the input; then the
 // transfer matrix and the concatenation experiment. Outputs, below workdir/results/:
 //   probes.csv    long format: set,run,arch,task,seed,layer,target,split,metric,value
@@ -20,6 +20,7 @@
 #include "cfma/core/paths.hpp"
 #include "cfma/probe/probe.hpp"
 #include "cfma/probe/probe_config.hpp"
+#include "cfma/store/h5.hpp"
 
 namespace cfma::probe {
 
@@ -52,10 +53,13 @@ struct ProbeTables {
   std::vector<std::string> concat_added;  // the hand set appended, aligned with concat_sets
 };
 
-// Activation files in workdir/activations (*.h5, sorted by name).
-std::vector<std::filesystem::path> activation_files(const WorkPaths& paths);
-// Every set the stage probes (before the concat experiment), filtered by config.sets.
-// Throws ProbeError for a run lacking a configured layer or extracted from another features.h5.
+// The layers of an activations file that the stage probes: probe.layers that the file's
+// architecture has (its "arch_layers" attribute), or every stored layer when probe.layers is
+// empty. Throws ProbeError when the architecture has a listed layer that the file lacks.
+std::vector<std::string> probed_layers(const store::File& file, const ProbeConfig& config);
+// Every set the stage probes (before the concat experiment), filtered by config.sets. A run
+// whose architecture has none of probe.layers is skipped with a log line. Throws ProbeError
+// for a run lacking a configured layer or extracted from another features.h5.
 std::vector<ProbeSetInfo> probe_sets(const WorkPaths& paths, const ProbeConfig& config);
 StageKey probe_stage_key(const WorkPaths& paths, const ProbeConfig& config);
 

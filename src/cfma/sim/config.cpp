@@ -10,17 +10,18 @@ SimilarityConfig parse_similarity_config(const ConfigDoc& doc) {
   const auto s = doc.section("similarity");
   SimilarityConfig c;
   c.measures = s.get_string_list("measures", c.measures);
-  for (const auto& m : c.measures)
-    if (std::find(known_measures().begin(), known_measures().end(), m) == known_measures().end())
-      throw ConfigError("[similarity] measures: unknown measure '" + m +
-                        "' (known: linear_cka, debiased_cka, minibatch_cka, cca_r2, cca_r2_mean, lr_r2)");
-  if (c.measures.empty()) throw ConfigError("[similarity] measures: empty list");
+  for (std::size_t i = 0; i < c.measures.size(); ++i)
+    if (std::find(known_measures().begin(), known_measures().end(), c.measures[i]) == known_measures().end())
+      s.fail_element("measures", i, "unknown measure '" + c.measures[i] +
+                     "' (known: linear_cka, debiased_cka, minibatch_cka, cca_r2, cca_r2_mean, lr_r2)");
+  if (c.measures.empty()) s.fail("measures", "empty list");
   c.splits = s.get_string_list("splits", c.splits);
-  for (const auto& split : c.splits)
-    if (split != "train" && split != "test")
-      throw ConfigError("[similarity] splits: unknown split '" + split + "' (train, test)");
+  for (std::size_t i = 0; i < c.splits.size(); ++i)
+    if (c.splits[i] != "train" && c.splits[i] != "test")
+      s.fail_element("splits", i, "unknown split '" + c.splits[i] + "' (train, test)");
+  if (c.splits.empty()) s.fail("splits", "empty list");
   c.sets = s.get_string_list("sets", c.sets);
-  if (c.sets.empty()) throw ConfigError("[similarity] sets: empty list");
+  if (c.sets.empty()) s.fail("sets", "empty list");
   c.chunk_rows = s.get_int("chunk_rows", c.chunk_rows, at_least(1));
   c.minibatch_size = s.get_int("minibatch_size", c.minibatch_size, at_least(4));
   c.max_feature_space_dim = s.get_int("max_feature_space_dim", c.max_feature_space_dim, at_least(1));
@@ -32,10 +33,10 @@ SimilarityConfig parse_similarity_config(const ConfigDoc& doc) {
   c.max_accumulator_gib = s.get_double("max_accumulator_gib", c.max_accumulator_gib, greater_than(0.0));
   if (c.permutations > 0 &&
       std::find(c.measures.begin(), c.measures.end(), "minibatch_cka") == c.measures.end())
-    throw ConfigError("[similarity] permutations: p-values are computed for minibatch_cka; add it to measures");
+    s.fail("permutations", "p-values are computed for minibatch_cka; add it to measures");
   if (c.bootstrap > 0 &&
       std::find(c.measures.begin(), c.measures.end(), "linear_cka") == c.measures.end())
-    throw ConfigError("[similarity] bootstrap: CIs are computed for linear_cka; add it to measures");
+    s.fail("bootstrap", "CIs are computed for linear_cka; add it to measures");
   return c;
 }
 

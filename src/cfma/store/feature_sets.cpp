@@ -11,6 +11,15 @@
 
 namespace cfma::store {
 
+std::vector<std::filesystem::path> activation_files(const WorkPaths& paths) {
+  std::vector<std::filesystem::path> files;
+  if (!std::filesystem::is_directory(paths.activations_dir())) return files;
+  for (const auto& entry : std::filesystem::directory_iterator(paths.activations_dir()))
+    if (entry.is_regular_file() && entry.path().extension() == ".h5") files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 std::int64_t FeatureSet::columns() const {
   if (is_noise()) return noise_columns;
   std::int64_t c = 0;
@@ -60,6 +69,21 @@ const std::vector<std::pair<std::string, std::string>>& stat_names() {
 }
 
 }  // namespace
+
+std::vector<std::string> hand_feature_set_names(std::vector<int> wavelet_widths, int stats_width) {
+  std::vector<std::string> names;
+  for (const auto& [key, display] : spectral_names()) names.push_back("hand/" + key);
+  std::sort(wavelet_widths.begin(), wavelet_widths.end());
+  for (const int w : wavelet_widths) names.push_back("hand/wavelet_mean_" + std::to_string(w));
+  if (stats_width > 0) {
+    const auto ws = std::to_string(stats_width);
+    for (const auto& [stat, display] : stat_names()) names.push_back("hand/wavelet_" + stat + "_" + ws);
+    names.push_back("group/wavelets_combined_" + ws);
+    names.push_back("group/top_combined");
+  }
+  names.push_back("noise");
+  return names;
+}
 
 std::vector<FeatureSet> hand_feature_sets(const std::filesystem::path& features_h5,
                                           std::uint64_t noise_seed) {

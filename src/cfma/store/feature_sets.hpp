@@ -14,9 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "cfma/core/paths.hpp"
+
 namespace cfma::store {
 
 class File;
+
+// The activations files of a workdir (activations/*.h5), sorted by name.
+std::vector<std::filesystem::path> activation_files(const WorkPaths& paths);
 
 struct FeatureBlock {
   std::filesystem::path file;
@@ -40,6 +45,10 @@ struct FeatureSet {
 // 22 Random), as present in `features_h5`. `noise_seed` seeds set 22 (reference Q20 fix).
 std::vector<FeatureSet> hand_feature_sets(const std::filesystem::path& features_h5,
                                           std::uint64_t noise_seed);
+// The names hand_feature_sets gives the sets of a features.h5 written with these
+// [features] wavelet_widths and stats_width, in the same order, without opening a file (for
+// config checks before preprocess has run).
+std::vector<std::string> hand_feature_set_names(std::vector<int> wavelet_widths, int stats_width);
 // The network input: mel_db flattened (n_mels * frames columns).
 FeatureSet input_feature_set(const std::filesystem::path& features_h5);
 // Every /layers/<id> of an activations file, named "<run>/<id>" (run = file's "run" attribute).

@@ -2,6 +2,9 @@
 
 #include "cfma/core/error.hpp"
 #include "cfma/core/paths.hpp"
+#include "cfma/nn/architectures.hpp"
+
+#include <algorithm>
 
 namespace cfma::train {
 
@@ -25,17 +28,25 @@ TrainConfig parse_train_config(const ConfigDoc& doc) {
   const auto s = doc.section("train");
   TrainConfig c;
   c.architectures = s.get_string_list("architectures", c.architectures);
+  const auto known = nn::architecture_names();
+  for (std::size_t i = 0; i < c.architectures.size(); ++i)
+    if (std::find(known.begin(), known.end(), c.architectures[i]) == known.end()) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      s.fail_element("architectures", i, "unknown architecture '" + c.architectures[i] + "' (valid: " + list + ")");
+    }
   c.tasks = s.get_string_list("tasks", c.tasks);
-  for (const auto& t : c.tasks) {
+  for (std::size_t i = 0; i < c.tasks.size(); ++i) {
     try {
-      parse_task(t);
+      parse_task(c.tasks[i]);
     } catch (const TrainError& e) {
-      throw ConfigError(doc.file().string() + ": train.tasks: " + e.what());
+      s.fail_element("tasks", i, e.what());
     }
   }
   c.seeds = s.get_int_list("seeds", c.seeds, at_least(0));
-  if (c.architectures.empty() || c.tasks.empty() || c.seeds.empty())
-    throw ConfigError(doc.file().string() + ": train: architectures, tasks and seeds must not be empty");
+  if (c.architectures.empty()) s.fail("architectures", "empty list");
+  if (c.tasks.empty()) s.fail("tasks", "empty list");
+  if (c.seeds.empty()) s.fail("seeds", "empty list");
   c.epochs = static_cast<int>(s.get_int("epochs", c.epochs, between(0, 100000)));
   c.batch_size = static_cast<int>(s.get_int("batch_size", c.batch_size, between(1, 1 << 20)));
   c.learning_rate = s.get_double("learning_rate", c.learning_rate, greater_than(0));

@@ -1,8 +1,11 @@
-#include "cfma/train/extract_config.hpp"
+#include "cfma/extract/extract_config.hpp"
+
+#include <algorithm>
 
 #include "cfma/core/error.hpp"
+#include "cfma/nn/architectures.hpp"
 
-namespace cfma::train {
+namespace cfma::extract {
 
 std::string LayerReduce::name() const {
   switch (kind) {
@@ -28,15 +31,29 @@ LayerReduce ExtractConfig::reduce_of(const std::string& layer) const {
   return it == reduce.end() ? LayerReduce{} : it->second;
 }
 
+namespace {
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  return list;
+}
+
+}  // namespace
+
 ExtractConfig parse_extract_config(const ConfigDoc& doc) {
   const auto s = doc.section("extract");
+  const auto known = nn::layer_ids();
   ExtractConfig c;
-  c.layers = s.get_string_list("layers", c.layers);
-  static const std::vector<std::string> known = {"conv1", "pool1", "conv2", "pool2", "conv3", "fc1"};
-  for (const auto& l : c.layers)
-    if (std::find(known.begin(), known.end(), l) == known.end())
-      throw ConfigError(doc.file().string() + ": extract.layers: unknown layer '" + l +
-                        "' (valid: conv1, pool1, conv2, pool2, conv3, fc1)");
+  c.layers = s.get_string_list("layers", known);
+  for (std::size_t i = 0; i < c.layers.size(); ++i) {
+    if (std::find(known.begin(), known.end(), c.layers[i]) == known.end())
+      s.fail_element("layers", i, "unknown layer '" + c.layers[i] + "' (valid: " + joined(known) + ")");
+    if (std::find(c.layers.begin(), c.layers.begin() + static_cast<std::ptrdiff_t>(i), c.layers[i]) !=
+        c.layers.begin() + static_cast<std::ptrdiff_t>(i))
+      s.fail_element("layers", i, "layer '" + c.layers[i] + "' listed twice");
+  }
+  if (c.layers.empty()) s.fail("layers", "empty list (name at least one of " + joined(known) + ")");
   c.chunk_rows = static_cast<int>(s.get_int("chunk_rows", c.chunk_rows, between(1, 1 << 16)));
   c.untrained = s.get_bool("untrained", c.untrained);
   c.untrained_bn = s.get_choice("untrained_bn", c.untrained_bn, {"train", "eval"});
@@ -44,12 +61,14 @@ ExtractConfig parse_extract_config(const ConfigDoc& doc) {
     const auto r = s.subsection("reduce");
     for (const auto& layer : r.keys()) {
       if (std::find(known.begin(), known.end(), layer) == known.end())
-        throw ConfigError(doc.file().string() + ": extract.reduce." + layer + ": unknown layer");
+        r.fail(layer, "unknown layer (valid: " + joined(known) + ")");
       const auto text = r.get_string(layer, "none");
       try {
         c.reduce[layer] = parse_layer_reduce(text);
+      } catch (const ConfigError&) {
+        throw;
       } catch (const Error& e) {
-        throw ConfigError(doc.file().string() + ": extract.reduce." + layer + ": " + e.what());
+        r.fail(layer, e.what());
       }
     }
   }
@@ -63,4 +82,4 @@ nlohmann::json to_json(const ExtractConfig& c) {
           {"untrained_bn", c.untrained_bn}, {"reduce", reduce}};
 }
 
-}  // namespace cfma::train
+}  // namespace cfma::extract
