@@ -44,6 +44,24 @@ TEST(ProbeMpi, RanksAgreeWithOneRank) {
   }
 }
 
+TEST(ProbeMpi, RowSpaceRanksAgreeWithOneRank) {
+  // 42 train rows < 200 columns: each rank owns a column block of the Gram.
+  const boost::mpi::communicator self(MPI_COMM_SELF, boost::mpi::comm_attach);
+  const auto p = test::sklearn_problem("probe_rowspace_sklearn.json");
+  const auto file = test::scratch_dir("probe-mpi-rowspace") / "x.h5";
+  test::write_problem(file, p);
+  const auto labels = load_probe_labels(file);
+  for (const double ridge : {0.0, 10.0}) {
+    ProbeConfig config;
+    config.tol = 1e-9;
+    config.ridge = ridge;
+    const auto distributed = probe_feature_set(par::World::comm(), test::problem_set(file, p), labels, config);
+    const auto single = probe_feature_set(self, test::problem_set(file, p), labels, config);
+    EXPECT_TRUE(distributed.solver.contains("row_space_rank"));
+    expect_same(distributed, single);
+  }
+}
+
 TEST(ProbeMpi, StageOutputsDoNotDependOnRankCount) {
   const WorkPaths paths{test::scratch_dir("probe-mpi-stage")};
   test::write_workdir(paths, 300,  // n_train 210 > widest set (150): OLS well-posed

@@ -82,8 +82,9 @@ inline ProbeProblem synthetic_problem(std::int64_t rows, std::int64_t cols, int 
   return p;
 }
 
-inline ProbeProblem sklearn_problem() {
-  std::ifstream in(source_dir() / "tests/data/probe_sklearn.json");
+// A problem recorded with its scikit-learn results in tests/data (README.md has the commands).
+inline ProbeProblem sklearn_problem(const std::string& json = "probe_sklearn.json") {
+  std::ifstream in(source_dir() / "tests/data" / json);
   const auto j = nlohmann::json::parse(in);
   ProbeProblem p;
   const auto x = j["X"].get<std::vector<std::vector<double>>>();

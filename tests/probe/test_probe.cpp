@@ -168,6 +168,67 @@ TEST(Probe, FeatureSetProbeMatchesScikitLearnAndIsIndependentOfMemoryMode) {
   EXPECT_GT(std::abs(paper.value("pitch", "test", "rmse") - in_memory.value("pitch", "test", "rmse")), 1e-4);
 }
 
+ProbeLabels labels_of(const test::ProbeProblem& p, const std::filesystem::path& file) {
+  ProbeLabels labels;
+  labels.file = file;
+  labels.rows = p.rows;
+  labels.family.assign(p.family.begin(), p.family.end());
+  for (const int y : labels.family) labels.classes = std::max(labels.classes, y + 1);
+  labels.pitch.assign(p.pitch.begin(), p.pitch.end());
+  labels.velocity.assign(p.velocity.begin(), p.velocity.end());
+  labels.train = p.train;
+  labels.test = p.test;
+  return labels;
+}
+
+// n_train = 42 < D = 200: the row-space path against scikit-learn (logistic C = 0.5, the
+// minimum-norm OLS of numpy's lstsq, Ridge alpha 10) and against the primal path.
+TEST(ProbeRowSpace, MatchesScikitLearnAndThePrimalPath) {
+  std::ifstream in(test::source_dir() / "tests/data/probe_rowspace_sklearn.json");
+  const auto ref = nlohmann::json::parse(in);
+  const auto p = test::sklearn_problem("probe_rowspace_sklearn.json");
+  ASSERT_LT(p.train.size(), static_cast<std::size_t>(p.cols));
+  const auto file = test::scratch_dir("probe-rowspace") / "x.h5";
+  test::write_problem(file, p);
+  const auto labels = labels_of(p, file);
+  ProbeConfig config;
+  config.C = 0.5;
+  config.tol = 1e-10;
+  config.chunk_rows = 13;
+  const auto ols = probe_feature_set(self(), test::problem_set(file, p), labels, config);
+  EXPECT_EQ(ols.solver["row_space_rank"].get<int>(), 41);  // 42 centred rows span 41 dimensions
+  EXPECT_DOUBLE_EQ(ols.value("family", "train", "accuracy"), ref["logistic"]["train_accuracy"].get<double>());
+  EXPECT_DOUBLE_EQ(ols.value("family", "test", "accuracy"), ref["logistic"]["test_accuracy"].get<double>());
+  for (const auto& [name, j] : {std::pair{"pitch", 0}, std::pair{"velocity", 1}}) {
+    // The minimum-norm solution (numpy lstsq; scikit-learn's keeps a rounding-noise direction,
+    // tests/data/README.md).
+    EXPECT_NEAR(ols.value(name, "test", "rmse"), ref["ols_min_norm"]["test_rmse"][j].get<double>(), 1e-8) << name;
+    EXPECT_LT(ols.value(name, "train", "rmse"), 1e-9) << name;  // interpolates the train rows
+  }
+  config.ridge = 10.0;
+  const auto ridge = probe_feature_set(self(), test::problem_set(file, p), labels, config);
+  for (const auto& [name, j] : {std::pair{"pitch", 0}, std::pair{"velocity", 1}}) {
+    EXPECT_NEAR(ridge.value(name, "test", "rmse"), ref["ridge_fit"]["test_rmse"][j].get<double>(), 1e-8) << name;
+    EXPECT_NEAR(ridge.value(name, "train", "rmse"), ref["ridge_fit"]["train_rmse"][j].get<double>(), 1e-8) << name;
+  }
+  // The primal path (D = 200 columns, LDLT) reaches the same ridge and logistic optimum.
+  config.row_space = false;
+  const auto primal = probe_feature_set(self(), test::problem_set(file, p), labels, config);
+  EXPECT_FALSE(primal.solver.contains("row_space_rank"));
+  for (const auto& m : ridge.metrics)
+    EXPECT_NEAR(m.value, primal.value(m.target, m.split, m.metric), 1e-6 * std::max(1.0, std::abs(m.value)))
+        << m.target << " " << m.split << " " << m.metric;
+  // Paper scaler (Q11: test rows standardised with test statistics) in both paths.
+  config.scaler = "paper";
+  const auto paper_primal = probe_feature_set(self(), test::problem_set(file, p), labels, config);
+  config.row_space = true;
+  const auto paper_reduced = probe_feature_set(self(), test::problem_set(file, p), labels, config);
+  for (const auto& m : paper_reduced.metrics)
+    EXPECT_NEAR(m.value, paper_primal.value(m.target, m.split, m.metric), 1e-6 * std::max(1.0, std::abs(m.value)))
+        << "paper " << m.target << " " << m.split << " " << m.metric;
+  EXPECT_GT(std::abs(paper_reduced.value("pitch", "test", "rmse") - ridge.value("pitch", "test", "rmse")), 1e-4);
+}
+
 TEST(Probe, ConstantColumnIsLeftUnscaledAndIgnored) {
   auto p = test::synthetic_problem(200, 6, 3, 3);
   for (std::int64_t i = 0; i < p.rows; ++i) p.x[static_cast<std::size_t>(i * p.cols + 2)] = 4.25f;

@@ -19,6 +19,23 @@ LocalRows::LocalRows(store::FeatureSet set, std::vector<std::int64_t> sorted_row
     throw ProbeError("feature set '" + reader_.set().name + "': local rows not ascending");
 }
 
+namespace {
+store::FeatureSet named_set(const std::string& name) {
+  store::FeatureSet set;
+  set.name = name;
+  return set;
+}
+}  // namespace
+
+LocalRows::LocalRows(const std::string& name, RowMatrix data, std::vector<std::int64_t> sorted_rows,
+                     std::int64_t chunk_rows)
+    : reader_(named_set(name)), rows_(std::move(sorted_rows)), cols_(data.cols()),
+      chunk_rows_(std::max<std::int64_t>(1, chunk_rows)), in_memory_(true), loaded_(true), data_(std::move(data)) {
+  if (static_cast<std::int64_t>(rows_.size()) != data_.rows())
+    throw ProbeError("feature set '" + name + "': " + std::to_string(data_.rows()) + " rows of data for " +
+                     std::to_string(rows_.size()) + " row ids");
+}
+
 void LocalRows::standardise(const Eigen::VectorXd& shift, const Eigen::VectorXd& inv_scale) {
   if (shift.size() != cols_ || inv_scale.size() != cols_)
     throw ProbeError("feature set '" + reader_.set().name + "': standardisation has " +

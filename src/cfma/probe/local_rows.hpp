@@ -8,6 +8,7 @@
 // chunks of `chunk_rows` rows (chunk_rows * columns doubles held at a time).
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include <Eigen/Core>
@@ -25,6 +26,9 @@ class LocalRows {
   // `sorted_rows`: this rank's rows (ascending) of the set; `in_memory`: keep them in RAM.
   LocalRows(store::FeatureSet set, std::vector<std::int64_t> sorted_rows, std::int64_t chunk_rows,
             bool in_memory);
+  // Rows already in memory (e.g. a row-space reduction, row_space.hpp), one per `sorted_rows`
+  // entry; `name` names the set in errors.
+  LocalRows(const std::string& name, RowMatrix data, std::vector<std::int64_t> sorted_rows, std::int64_t chunk_rows);
 
   std::int64_t rows() const { return static_cast<std::int64_t>(rows_.size()); }
   std::int64_t cols() const { return cols_; }

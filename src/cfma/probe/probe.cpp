@@ -1,12 +1,14 @@
 #include "cfma/probe/probe.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "cfma/core/error.hpp"
 #include "cfma/par/world.hpp"
 #include "cfma/probe/least_squares.hpp"
 #include "cfma/probe/local_rows.hpp"
 #include "cfma/probe/logistic.hpp"
+#include "cfma/probe/row_space.hpp"
 #include "cfma/store/h5.hpp"
 #include "cfma/store/schema.hpp"
 
@@ -89,24 +91,34 @@ SetProbe probe_feature_set(const boost::mpi::communicator& comm, const store::Fe
   }
   const auto train_rows = local_block(labels.train, comm.rank(), comm.size());
   const auto test_rows = local_block(labels.test, comm.rank(), comm.size());
-  const double bytes = static_cast<double>(train_rows.size() + test_rows.size()) *
-                       static_cast<double>(set.columns()) * sizeof(double);
-  // Every rank must agree on the mode only for performance; results do not depend on it.
-  const bool in_memory = bytes <= config.memory_mb * 1024.0 * 1024.0;
-  LocalRows train(set, train_rows, config.chunk_rows, in_memory);
-  LocalRows test(set, test_rows, config.chunk_rows, in_memory);
-
-  const ColumnStats train_stats = column_stats(comm, train);
-  const ColumnStats test_stats = column_stats(comm, test);  // also validates the test rows
-  train.standardise(train_stats.mean, train_stats.inv_scale());
-  if (config.scaler == "paper")
-    test.standardise(test_stats.mean, test_stats.inv_scale());
-  else
-    test.standardise(train_stats.mean, train_stats.inv_scale());
-
   SetProbe result;
   result.solver["columns"] = set.columns();
-  result.solver["in_memory"] = in_memory;
+  // Fewer training rows than columns: solve in the row space of the train rows (same optimum,
+  // same predictions; row_space.hpp). Otherwise the primal path over the D columns.
+  std::optional<RowSpace> reduced;
+  std::optional<LocalRows> primal_train, primal_test;
+  if (config.row_space && static_cast<std::int64_t>(labels.train.size()) < set.columns()) {
+    reduced.emplace(reduce_to_row_space(comm, set, labels.train, labels.test, train_rows, test_rows, config));
+    result.solver["row_space_rank"] = reduced->rank;
+  } else {
+    const double bytes = static_cast<double>(train_rows.size() + test_rows.size()) *
+                         static_cast<double>(set.columns()) * sizeof(double);
+    // Every rank must agree on the mode only for performance; results do not depend on it.
+    const bool in_memory = bytes <= config.memory_mb * 1024.0 * 1024.0;
+    primal_train.emplace(set, train_rows, config.chunk_rows, in_memory);
+    primal_test.emplace(set, test_rows, config.chunk_rows, in_memory);
+    const ColumnStats train_stats = column_stats(comm, *primal_train);
+    const ColumnStats test_stats = column_stats(comm, *primal_test);  // also validates the test rows
+    primal_train->standardise(train_stats.mean, train_stats.inv_scale());
+    if (config.scaler == "paper")
+      primal_test->standardise(test_stats.mean, test_stats.inv_scale());
+    else
+      primal_test->standardise(train_stats.mean, train_stats.inv_scale());
+    result.solver["in_memory"] = in_memory;
+  }
+  LocalRows& train = reduced ? reduced->train : *primal_train;
+  LocalRows& test = reduced ? reduced->test : *primal_test;
+
   auto wants = [&](const char* t) {
     return std::find(config.targets.begin(), config.targets.end(), t) != config.targets.end();
   };

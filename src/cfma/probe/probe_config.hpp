@@ -30,6 +30,7 @@ struct ProbeConfig {
   double cg_tol = 1e-10;        // CG (large D): ||residual|| <= cg_tol * ||X'y||, per target
   int cg_max_iter = 2000;
   std::int64_t cholesky_max_dim = 4096;  // D above this: CG on the normal equations, no D x D
+  bool row_space = true;        // n_train < D: solve in the span of the train rows (row_space.hpp)
   std::int64_t chunk_rows = 2048;        // rows read (or visited) per chunk
   double memory_mb = 2048;      // per rank: keep its standardised rows in RAM when they fit
   int concat_top_k = 5;         // hand-crafted sets appended to conv3 (0 = no concat experiment)

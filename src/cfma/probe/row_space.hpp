@@ -1,0 +1,42 @@
+#pragma once
+// Row-space reduction of a feature set with fewer training rows n than columns D.
+//
+// Every L2-regularised linear probe (and the minimum-norm OLS solution) has its weights in the
+// span of the standardised training rows X (n x D). With the eigendecomposition of the train
+// Gram G = X X' = U L U' (rank r <= n), X = Z V' with Z = U_r L_r^(1/2) (n x r) and V = X' U_r
+// L_r^(-1/2) orthonormal, so for W = V w: X W = Z w and ||W|| = ||w||; test rows map to
+// Z_test = X_test X' U_r L_r^(-1/2). The probes solved on the r columns of Z have the same
+// optimum and the same predictions as in D dimensions, at O(n^2 D) for the Gram instead of
+// O(n D) per solver iteration. One factorisation serves every target of the set.
+//
+// Distribution: rank p of P owns a contiguous block of the columns. It reads every train and
+// test row of the set but keeps and standardises only its columns (train statistics, or test
+// statistics for the test rows in "paper" scaler mode), forms its share of G and of the cross
+// Gram X_test X', and one all-reduce sums them. Every rank then factorises the same G and keeps
+// Z for its par::block_of rows, as LocalRows in memory. Memory per rank: (n + n_test) x D / P
+// doubles for the column block, plus (n + n_test) x n for the Grams.
+#include <cstdint>
+#include <vector>
+
+#include <boost/mpi/communicator.hpp>
+
+#include "cfma/probe/local_rows.hpp"
+#include "cfma/probe/probe_config.hpp"
+#include "cfma/store/feature_sets.hpp"
+
+namespace cfma::probe {
+
+struct RowSpace {
+  LocalRows train, test;  // this rank's rows of Z and Z_test (standardised space)
+  std::int64_t rank = 0;  // r: eigenvalues above 1e-12 x the largest
+};
+
+// Collective. `train_rows` / `test_rows`: the whole split row lists (any order); `local_train`
+// / `local_test`: this rank's rows (ascending), as local_block gives them. Throws ProbeError
+// on every rank when any rank fails to read (NaN, missing file).
+RowSpace reduce_to_row_space(const boost::mpi::communicator& comm, const store::FeatureSet& set,
+                             const std::vector<std::int64_t>& train_rows, const std::vector<std::int64_t>& test_rows,
+                             const std::vector<std::int64_t>& local_train, const std::vector<std::int64_t>& local_test,
+                             const ProbeConfig& config);
+
+}  // namespace cfma::probe
