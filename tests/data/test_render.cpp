@@ -245,7 +245,7 @@ TEST(RenderConfig, ParsesRenderSection) {
     parse_render_config(ConfigDoc::from_string("[render]\nprograms = [55]\n", "demo.toml"));
     ADD_FAILURE() << "no ConfigError";
   } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("demo.toml: render: GM program 55 has no NSynth family"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("demo.toml:2: render.programs[0]: GM program 55 has no NSynth family"), std::string::npos)
         << e.what();
   }
 }

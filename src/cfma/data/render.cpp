@@ -45,16 +45,17 @@ RenderConfig default_render_config() {
 
 namespace {
 
-void check_programs(const std::vector<int>& programs, const std::function<void(const std::string&)>& fail) {
-  if (programs.empty()) fail("no programs to render");
-  std::vector<int> sorted = programs;
-  std::sort(sorted.begin(), sorted.end());
-  if (const auto dup = std::adjacent_find(sorted.begin(), sorted.end()); dup != sorted.end())
-    fail("program " + std::to_string(*dup) + " listed twice");
-  for (int p : programs)
-    if (!find_gm_instrument(p))
-      fail("GM program " + std::to_string(p) +
-           " has no NSynth family (pads, effects and percussion are left out; see gm_table.cpp)");
+// `fail(index, problem)`: index of the offending list element, or -1 for the whole list.
+void check_programs(const std::vector<int>& programs, const std::function<void(int, const std::string&)>& fail) {
+  if (programs.empty()) fail(-1, "no programs to render");
+  for (std::size_t i = 0; i < programs.size(); ++i) {
+    if (std::find(programs.begin(), programs.begin() + static_cast<std::ptrdiff_t>(i), programs[i]) !=
+        programs.begin() + static_cast<std::ptrdiff_t>(i))
+      fail(static_cast<int>(i), "program " + std::to_string(programs[i]) + " listed twice");
+    if (!find_gm_instrument(programs[i]))
+      fail(static_cast<int>(i), "GM program " + std::to_string(programs[i]) +
+                                    " has no NSynth family (pads, effects and percussion are left out; see gm_table.cpp)");
+  }
 }
 
 }  // namespace
@@ -78,12 +79,12 @@ RenderConfig parse_render_config(const ConfigDoc& doc) {
   c.note_seconds = s.get_double("note_seconds", c.note_seconds, greater_than(0));
   c.note_on_seconds = s.get_double("note_on_seconds", c.note_on_seconds, greater_than(0));
   c.silence_threshold = s.get_double("silence_threshold", c.silence_threshold, between(0, 1));
-  const auto fail = [&](const std::string& problem) {
-    throw ConfigError(doc.file().string() + ": render: " + problem);
-  };
-  check_programs(c.programs, fail);
-  if (c.velocities.empty()) fail("render.velocities is empty");
-  if (c.note_on_seconds > c.note_seconds) fail("render.note_on_seconds exceeds render.note_seconds");
+  check_programs(c.programs, [&](int index, const std::string& problem) {
+    if (index < 0) s.fail("programs", problem);
+    s.fail_element("programs", static_cast<std::size_t>(index), problem);
+  });
+  if (c.velocities.empty()) s.fail("velocities", "empty list");
+  if (c.note_on_seconds > c.note_seconds) s.fail("note_on_seconds", "exceeds render.note_seconds");
   return c;
 }
 
@@ -254,7 +255,7 @@ std::vector<PlannedNote> plan_notes(const RenderConfig& config) {
 
 RenderSummary render_dataset(const RenderConfig& config) {
   const auto start = std::chrono::steady_clock::now();
-  check_programs(config.programs, [&](const std::string& problem) {
+  check_programs(config.programs, [&](int, const std::string& problem) {
     throw DataError(config.soundfont.string() + ": render: " + problem);
   });
   if (config.velocities.empty()) throw DataError("render: no velocities");

@@ -73,7 +73,10 @@ FeaturesConfig parse_features_config(const cfma::ConfigDoc& doc) {
   try {
     validate(c);
   } catch (const DspError& e) {
-    throw ConfigError(doc.file().string() + ": [" + s.path() + "] " + e.what());
+    // A constraint between keys: reported at the section's first key in the file.
+    const auto keys = s.keys();
+    if (keys.empty()) throw ConfigError(doc.file().string() + ": [" + s.path() + "] " + e.what());
+    s.fail(keys.front(), std::string("[features] ") + e.what());
   }
   return c;
 }

@@ -303,7 +303,9 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
   for (const auto& split : splits) largest_split = std::max(largest_split, split.rows.size());
   bytes += 8.0 * stacked_dim * static_cast<double>(std::min(to_size(config.chunk_rows), largest_split)) *
            (config.bootstrap > 0 ? 2.0 : 1.0);
-  if (plan.minibatch) bytes += 8.0 * (s + 2) * (2 * b) * (2 * b);  // minibatch Grams (b <= size < 2b)
+  // Minibatch Grams: a minibatch has b <= size < 2b rows, or the whole split when it is shorter.
+  const double minibatch_rows = std::min(2 * b, static_cast<double>(largest_split));
+  if (plan.minibatch) bytes += 8.0 * (s + 2) * minibatch_rows * minibatch_rows;
   if (comm.rank() == 0) {
     for (int i = 0; i < s; ++i)
       spdlog::info("similarity: '{}' (D = {}): {}", sets[to_size(i)].name, plan.dims[to_size(i)],
