@@ -16,6 +16,7 @@
 #include "cfma/core/log.hpp"
 #include "cfma/nn/allocator.hpp"
 #include "cfma/core/run_config.hpp"
+#include "cfma/core/stop_signal.hpp"
 #include "cfma/par/world.hpp"
 #include "jobs/registry.hpp"
 
@@ -84,6 +85,8 @@ int main(int argc, char** argv) {
   // Training and extraction allocate ~40 MiB activations every step: keep them mapped.
   nn::keep_large_allocations_mapped();
   const int rank = par::World::rank();
+  // SIGTERM / SIGUSR1 only set a flag from here on: each stage stops at its next unit boundary.
+  install_stop_signal_handlers();
 
   CLI::App app{"cfma: convolutional features for music audio (NSynth pipeline, MPI)"};
   app.require_subcommand(1);

@@ -36,7 +36,9 @@ const Registrar run_command{Command{
           if (std::find(run.stages.begin(), run.stages.end(), stage.name) == run.stages.end()) continue;
           spdlog::info("=== stage {} ===", stage.name);
           stage.run(doc, StageOptions{args.force});
-          par::World::comm().barrier();
+          // A signal that arrived as the stage finished: stop before the next one starts.
+          if (par::stop_agreed(par::World::comm()))
+            throw Interrupted("stopped by signal after stage " + stage.name + " (finished)");
           total.finish(++done);
         }
         return 0;

@@ -145,6 +145,10 @@ void extract_one(const boost::mpi::communicator& comm, const ExtractRun& run, co
     ProgressMeter progress("extract " + run.name, static_cast<std::int64_t>(n_rows));
     std::int64_t done = 0;
     for (std::int64_t round = 0; round < rounds; ++round) {
+      // Every rank runs the same number of rounds: agree on a stop signal here. The partial
+      // file is removed; the next attempt redoes this run and skips the finished ones.
+      if (par::stop_agreed(comm))
+        throw Interrupted("extract: stopped by signal during " + run.name + "; finished runs are kept");
       const std::int64_t b = mine.begin + round;
       std::vector<std::int64_t> rows;
       std::map<std::string, at::Tensor> captured;
@@ -206,6 +210,7 @@ void run_extract_stage(const boost::mpi::communicator& comm, const WorkPaths& pa
   const auto features_fp = output_fingerprint(paths.features());
   train::MelDataset data(paths.features(), train::Task::family, comm);
   for (const auto& run : runs) extract_one(comm, run, config, train_config, paths, data, features_fp, options);
+  if (par::stop_agreed(comm)) throw Interrupted("extract: stopped by signal after its last run");
 }
 
 }  // namespace cfma::extract

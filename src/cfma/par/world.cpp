@@ -1,5 +1,7 @@
 #include "cfma/par/world.hpp"
 
+#include "cfma/core/stop_signal.hpp"
+
 #include <boost/mpi/collectives.hpp>
 #include <chrono>
 #include <unistd.h>
@@ -42,6 +44,13 @@ std::string shared_tag(const boost::mpi::communicator& comm) {
   }
   boost::mpi::broadcast(comm, tag, 0);
   return tag;
+}
+
+bool stop_agreed(const boost::mpi::communicator& comm) {
+  const int here = stop_requested() ? 1 : 0;
+  int any = 0;
+  boost::mpi::all_reduce(comm, here, any, boost::mpi::maximum<int>());
+  return any != 0;
 }
 
 void check_all(const boost::mpi::communicator& comm, const std::string& local_error) {

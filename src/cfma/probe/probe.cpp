@@ -64,6 +64,22 @@ double SetProbe::value(const std::string& target, const std::string& split, cons
   throw ProbeError("no probe result for " + target + "/" + split + "/" + metric);
 }
 
+nlohmann::json to_json(const SetProbe& result) {
+  nlohmann::json metrics = nlohmann::json::array();
+  for (const auto& m : result.metrics)
+    metrics.push_back({{"target", m.target}, {"split", m.split}, {"metric", m.metric}, {"value", m.value}});
+  return {{"metrics", metrics}, {"solver", result.solver}};
+}
+
+SetProbe set_probe_from_json(const nlohmann::json& j) {
+  SetProbe result;
+  for (const auto& m : j.at("metrics"))
+    result.metrics.push_back({m.at("target").get<std::string>(), m.at("split").get<std::string>(),
+                              m.at("metric").get<std::string>(), m.at("value").get<double>()});
+  result.solver = j.at("solver");
+  return result;
+}
+
 std::vector<std::int64_t> local_block(const std::vector<std::int64_t>& split_rows, int rank, int size) {
   const auto block = par::block_of(static_cast<std::int64_t>(split_rows.size()), rank, size);
   std::vector<std::int64_t> rows(split_rows.begin() + block.begin, split_rows.begin() + block.end);

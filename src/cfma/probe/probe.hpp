@@ -41,6 +41,10 @@ struct SetProbe {
   double value(const std::string& target, const std::string& split, const std::string& metric) const;
 };
 
+// A probe result as JSON and back (the probe stage's saved units).
+nlohmann::json to_json(const SetProbe& result);
+SetProbe set_probe_from_json(const nlohmann::json& j);
+
 // This rank's rows of `split_rows`: its par::block_of block, sorted ascending.
 std::vector<std::int64_t> local_block(const std::vector<std::int64_t>& split_rows, int rank, int size);
 

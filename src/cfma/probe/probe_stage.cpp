@@ -13,6 +13,7 @@
 #include "cfma/core/atomic_file.hpp"
 #include "cfma/core/error.hpp"
 #include "cfma/par/world.hpp"
+#include "cfma/par/stage_progress.hpp"
 #include "cfma/store/feature_sets.hpp"
 #include "cfma/store/h5.hpp"
 #include "cfma/store/schema.hpp"
@@ -116,7 +117,16 @@ StageKey probe_stage_key(const WorkPaths& paths, const ProbeConfig& config) {
 namespace {
 
 SetProbe probe_logged(const boost::mpi::communicator& comm, const ProbeSetInfo& info, const ProbeLabels& labels,
-                      const ProbeConfig& config, std::size_t index, std::size_t total) {
+                      const ProbeConfig& config, std::size_t index, std::size_t total, par::StageProgress* progress,
+                      const std::string& unit_prefix) {
+  // A unit of work: one probed set. Stop between units (every rank agrees); a set finished by
+  // an earlier attempt of the same stage key is taken from the progress directory.
+  if (par::stop_agreed(comm))
+    throw Interrupted("probe: stopped by signal before " + info.set.name + " (" + std::to_string(index) + " of " +
+                      std::to_string(total) + " sets done and kept)");
+  const std::string unit = unit_prefix + info.set.name;
+  if (progress)
+    if (const auto done = progress->find(unit)) return set_probe_from_json(nlohmann::json::parse(*done));
   const auto start = std::chrono::steady_clock::now();
   auto result = probe_feature_set(comm, info.set, labels, config);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -127,6 +137,7 @@ SetProbe probe_logged(const boost::mpi::communicator& comm, const ProbeSetInfo& 
   if (comm.rank() == 0)
     spdlog::info("probe {}/{}: {} ({} columns) {:.1f} s:{}", index + 1, total, info.set.name,
                  info.set.columns(), seconds, summary);
+  if (progress) progress->save(unit, to_json(result).dump());
   return result;
 }
 
@@ -173,13 +184,14 @@ std::vector<TransferRow> transfer_matrix(const ProbeTables& tables, const ProbeC
   return rows;
 }
 
-ProbeTables run_probes(const boost::mpi::communicator& comm, const WorkPaths& paths, const ProbeConfig& config) {
+ProbeTables run_probes(const boost::mpi::communicator& comm, const WorkPaths& paths, const ProbeConfig& config,
+                       par::StageProgress* progress) {
   const auto labels = load_probe_labels(paths.features());
   ProbeTables tables;
   tables.sets = probe_sets(paths, config);
   if (tables.sets.empty()) throw ProbeError("probe: no feature set selected (check [probe] sets)");
   for (std::size_t i = 0; i < tables.sets.size(); ++i)
-    tables.results.push_back(probe_logged(comm, tables.sets[i], labels, config, i, tables.sets.size()));
+    tables.results.push_back(probe_logged(comm, tables.sets[i], labels, config, i, tables.sets.size(), progress, ""));
   tables.transfer = transfer_matrix(tables, config);
 
   // Concatenation: hand-crafted sets (not the noise baseline) ranked by family test accuracy.
@@ -210,7 +222,7 @@ ProbeTables run_probes(const boost::mpi::communicator& comm, const WorkPaths& pa
       }
     for (std::size_t i = 0; i < tables.concat_sets.size(); ++i)
       tables.concat_results.push_back(
-          probe_logged(comm, tables.concat_sets[i], labels, config, i, tables.concat_sets.size()));
+          probe_logged(comm, tables.concat_sets[i], labels, config, i, tables.concat_sets.size(), progress, "concat:"));
   } else if (config.concat_top_k > 0 && comm.rank() == 0) {
     spdlog::warn("probe: concatenation experiment skipped (it ranks sets by the family target, which is not probed)");
   }
@@ -306,9 +318,19 @@ bool run_probe_stage(const boost::mpi::communicator& comm, const WorkPaths& path
     if (comm.rank() == 0) spdlog::info("probe: {} up to date, skipped", output.string());
     return false;
   }
-  const auto tables = run_probes(comm, paths, config);
-  if (comm.rank() == 0) write_probe_outputs(paths, tables, config, key);
-  comm.barrier();
+  par::StageProgress progress(comm, paths.results() / "probes.csv.partial", key.hash());
+  if (progress.completed() > 0 && comm.rank() == 0)
+    spdlog::info("probe: resuming, {} sets done by an earlier attempt", progress.completed());
+  const auto tables = run_probes(comm, paths, config, &progress);
+  if (comm.rank() == 0) {
+    try {
+      write_probe_outputs(paths, tables, config, key);
+      progress.remove();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  par::check_all(comm, error);
   return true;
 }
 

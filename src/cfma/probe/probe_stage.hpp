@@ -18,6 +18,7 @@
 
 #include "cfma/core/manifest.hpp"
 #include "cfma/core/paths.hpp"
+#include "cfma/par/stage_progress.hpp"
 #include "cfma/probe/probe.hpp"
 #include "cfma/probe/probe_config.hpp"
 #include "cfma/store/h5.hpp"
@@ -63,8 +64,11 @@ std::vector<std::string> probed_layers(const store::File& file, const ProbeConfi
 std::vector<ProbeSetInfo> probe_sets(const WorkPaths& paths, const ProbeConfig& config);
 StageKey probe_stage_key(const WorkPaths& paths, const ProbeConfig& config);
 
-// Collective: probes everything and returns the tables (identical on every rank).
-ProbeTables run_probes(const boost::mpi::communicator& comm, const WorkPaths& paths, const ProbeConfig& config);
+// Collective: probes everything and returns the tables (identical on every rank). With
+// `progress`, sets finished by an earlier attempt are reused and each new one is saved; a stop
+// signal between sets throws Interrupted on every rank.
+ProbeTables run_probes(const boost::mpi::communicator& comm, const WorkPaths& paths, const ProbeConfig& config,
+                       par::StageProgress* progress = nullptr);
 std::vector<TransferRow> transfer_matrix(const ProbeTables& tables, const ProbeConfig& config);
 // Rank 0: writes the CSVs and JSON atomically, then the manifest.
 void write_probe_outputs(const WorkPaths& paths, const ProbeTables& tables, const ProbeConfig& config,

@@ -1,10 +1,12 @@
 #pragma once
-// SIGTERM / SIGUSR1 (Slurm's pre-kill signal, `#SBATCH --signal=USR1@120`) only set a flag;
-// the trainer agrees on it across ranks at the next step, writes a checkpoint and stops.
+// The trainer's view of the stop signals (cfma/core/stop_signal.hpp): the trainer agrees on the
+// flag across ranks at the next step, writes a checkpoint and stops.
+#include "cfma/core/stop_signal.hpp"
+
 namespace cfma::train {
 
-void install_stop_signal_handlers();
-bool stop_requested();
-void clear_stop_request();
+using cfma::clear_stop_request;
+using cfma::install_stop_signal_handlers;
+using cfma::stop_requested;
 
 }  // namespace cfma::train

@@ -1,8 +1,8 @@
-#include "cfma/train/signals.hpp"
+#include "cfma/core/stop_signal.hpp"
 
 #include <csignal>
 
-namespace cfma::train {
+namespace cfma {
 namespace {
 volatile std::sig_atomic_t g_stop = 0;
 extern "C" void on_stop_signal(int) { g_stop = 1; }
@@ -15,4 +15,4 @@ void install_stop_signal_handlers() {
 bool stop_requested() { return g_stop != 0; }
 void clear_stop_request() { g_stop = 0; }
 
-}  // namespace cfma::train
+}  // namespace cfma
