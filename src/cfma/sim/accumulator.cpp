@@ -6,15 +6,11 @@
 #include <stdexcept>
 #include <utility>
 
+#include "cfma/core/random.hpp"
+
 namespace cfma::sim {
 
 namespace {
-std::uint64_t splitmix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 std::size_t to_size(Eigen::Index v) { return static_cast<std::size_t>(v); }
 }  // namespace
 
@@ -91,10 +87,10 @@ std::vector<Eigen::Index> minibatch_permutation(std::uint64_t seed, std::int64_t
                                                 int permutation, Eigen::Index b) {
   std::vector<Eigen::Index> p(to_size(b));
   std::iota(p.begin(), p.end(), Eigen::Index{0});
-  std::uint64_t state = splitmix(splitmix(splitmix(seed) ^ static_cast<std::uint64_t>(minibatch)) ^
-                                 static_cast<std::uint64_t>(permutation));
+  std::uint64_t state = splitmix64(splitmix64(splitmix64(seed) ^ static_cast<std::uint64_t>(minibatch)) ^
+                                   static_cast<std::uint64_t>(permutation));
   for (Eigen::Index i = b - 1; i > 0; --i) {
-    state = splitmix(state);
+    state = splitmix64(state);
     const auto j = static_cast<Eigen::Index>(state % static_cast<std::uint64_t>(i + 1));
     std::swap(p[to_size(i)], p[to_size(j)]);
   }

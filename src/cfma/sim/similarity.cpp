@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cfma/core/error.hpp"
+#include "cfma/core/random.hpp"
 #include "cfma/par/reduce.hpp"
 #include "cfma/par/world.hpp"
 #include "cfma/sim/accumulator.hpp"
@@ -232,14 +233,9 @@ SplitResult measures_of(const Accumulator& acc, const std::vector<Accumulator>& 
 }  // namespace
 
 int bootstrap_weight(std::uint64_t seed, int replicate, std::int64_t row) {
-  auto mix = [](std::uint64_t x) {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-  };
-  const std::uint64_t h = mix(mix(mix(seed ^ 0x5bd1e995ULL) ^ static_cast<std::uint64_t>(replicate)) ^
-                              static_cast<std::uint64_t>(row));
+  const std::uint64_t h =
+      splitmix64(splitmix64(splitmix64(seed ^ 0x5bd1e995ULL) ^ static_cast<std::uint64_t>(replicate)) ^
+                 static_cast<std::uint64_t>(row));
   const double u = (static_cast<double>(h >> 11) + 0.5) / 9007199254740992.0;
   // Poisson(1) by inversion: P(k) = e^-1 / k!
   double p = std::exp(-1.0), cdf = p;

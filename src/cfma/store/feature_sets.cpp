@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "cfma/core/error.hpp"
+#include "cfma/core/random.hpp"
 #include "cfma/store/h5.hpp"
 #include "cfma/store/schema.hpp"
 
@@ -174,16 +175,10 @@ std::string features_key(const std::filesystem::path& features_h5) {
 
 double noise_value(std::uint64_t seed, std::int64_t row, std::int64_t col) {
   // splitmix64 of (seed, row, col) -> two uniforms -> Box-Muller.
-  auto mix = [](std::uint64_t x) {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-  };
-  const std::uint64_t h = mix(mix(mix(seed) ^ static_cast<std::uint64_t>(row)) ^
-                              (static_cast<std::uint64_t>(col) << 1));
+  const std::uint64_t h = splitmix64(splitmix64(splitmix64(seed) ^ static_cast<std::uint64_t>(row)) ^
+                                     (static_cast<std::uint64_t>(col) << 1));
   const double u1 = (static_cast<double>(h >> 11) + 0.5) / 9007199254740992.0;
-  const double u2 = (static_cast<double>(mix(h) >> 11) + 0.5) / 9007199254740992.0;
+  const double u2 = (static_cast<double>(splitmix64(h) >> 11) + 0.5) / 9007199254740992.0;
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
 }
 

@@ -3,8 +3,11 @@
 //   epoch -> global batch -> local slice -> forward (BN statistics all-reduced) -> loss scaled
 //   by 1/global batch -> backward -> ONE all-reduce of the flattened gradients (+ stop flag)
 //   -> SGD step -> log -> maybe checkpoint.
-// Outputs in run_dir: model.pt + model.json (final), checkpoint.pt, history.csv,
-// confusion.csv (family), and model.pt.manifest.json (written last).
+// Outputs in run_dir (run_files.hpp): model.pt + model.json (final), checkpoint.pt,
+// history.csv, confusion.csv (family), and model.pt.manifest.json (written last).
+// Beside the loop: how a run starts (resume.hpp), checkpoint I/O (checkpoint.hpp), the test
+// pass (evaluate.hpp), metrics and history rows (metrics.hpp), the replicas' agreement
+// (replicas.hpp), the files written per epoch and at the end (run_outputs.hpp).
 #include <cstdint>
 #include <filesystem>
 #include <string>

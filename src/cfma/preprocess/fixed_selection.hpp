@@ -1,0 +1,29 @@
+#pragma once
+// The example list and split of the preprocess stage, fixed once for all ranks:
+//   rank 0: scan examples.json + audio/, select (filter, subsample, split) -> broadcast
+//   all:    validate the selected notes' audio not yet checked (audio_check.hpp); bad notes
+//           are skipped (their problems join the scan's) or fail the job (data.on_error), and
+//           the selection is redone without them, until every selected note has been read.
+#include <string>
+
+#include <boost/mpi/communicator.hpp>
+
+#include "cfma/data/data_config.hpp"
+#include "cfma/data/nsynth.hpp"
+#include "cfma/data/selection.hpp"
+
+namespace cfma::preprocess {
+
+struct FixedSelection {
+  data::Selection selection;  // identical on every rank
+  std::string fingerprint;    // input_fingerprint of the final selection, identical on every rank
+};
+
+// Fingerprint of the inputs: examples.json's content and every selected wav's size and mtime.
+std::string input_fingerprint(const data::DatasetScan& scan, const data::Selection& selection);
+
+// Collective. Throws the scan's or selection's error on every rank; with on_error = fail, a
+// DataError naming the first bad note.
+FixedSelection fix_selection(const data::DataConfig& config, const boost::mpi::communicator& comm);
+
+}  // namespace cfma::preprocess

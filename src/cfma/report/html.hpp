@@ -1,0 +1,24 @@
+#pragma once
+// HTML pieces of the report: tables from CSV tables, and figures written as SVG files beside
+// index.html and referenced by <img>.
+#include <cstddef>
+#include <filesystem>
+#include <string>
+
+#include "cfma/report/csv.hpp"
+
+namespace cfma::report {
+
+// <table> of the header and the first `max_rows` rows; fields that are non-integer numbers are
+// printed with 4 significant digits ("%.4g"), everything else escaped as is. A note after the
+// table counts the rows left out.
+std::string table_html(const Table& table, std::size_t max_rows = 200);
+
+// Writes each figure as <dir>/<stem>.svg and returns its <img> element.
+struct FigureWriter {
+  std::filesystem::path dir;
+  int figures = 0;  // written so far
+  std::string add(const std::string& stem, const std::string& svg);
+};
+
+}  // namespace cfma::report

@@ -1,0 +1,17 @@
+#include "cfma/report/report_config.hpp"
+
+namespace cfma::report {
+
+ReportConfig parse_report_config(const ConfigDoc& doc) {
+  const auto s = doc.section("report");
+  ReportConfig c;
+  c.spectrograms = static_cast<int>(s.get_int("spectrograms", c.spectrograms, between(0, 64)));
+  c.max_annotated_cells = static_cast<int>(s.get_int("max_annotated_cells", c.max_annotated_cells, between(0, 1000)));
+  return c;
+}
+
+nlohmann::json to_json(const ReportConfig& config) {
+  return {{"spectrograms", config.spectrograms}, {"max_annotated_cells", config.max_annotated_cells}};
+}
+
+}  // namespace cfma::report
