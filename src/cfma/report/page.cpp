@@ -143,9 +143,16 @@ std::string similarity_section(const WorkPaths& paths, const ReportConfig& confi
     hm.row_labels = rows;
     hm.col_labels = sets;
     hm.annotate = static_cast<int>(sets.size()) <= config.max_annotated_cells;
-    for (const auto& r : rows)
-      for (const auto& c : sets) hm.values.push_back(pair_value(values, r, c));
-    h += w.add("similarity_" + key.first + "_" + key.second, heatmap_svg(hm));
+    const auto cells = static_cast<std::int64_t>(rows.size() * sets.size());
+    if (cells <= config.max_heatmap_cells) {
+      for (const auto& r : rows)
+        for (const auto& c : sets) hm.values.push_back(pair_value(values, r, c));
+      h += w.add("similarity_" + key.first + "_" + key.second, heatmap_svg(hm));
+    } else {
+      h += "<p>" + escape_xml(hm.title) + ": " + std::to_string(rows.size()) + " x " + std::to_string(sets.size()) +
+           " sets is more than report.max_heatmap_cells (" + std::to_string(config.max_heatmap_cells) +
+           ") for one figure; every value is in <a href=\"../results/similarity.csv\">results/similarity.csv</a>.</p>\n";
+    }
     // The paper's annotated view: layers x its top-5 hand-crafted sets present here.
     Heatmap focus = hm;
     focus.title = key.second + " (" + key.first + "): layers x the paper's top-5 hand-crafted sets";
