@@ -79,4 +79,7 @@ done
 # Report: the page exists and names the feedforward runs.
 test -f "$work/report/index.html"
 grep -q "feedforward" "$work/report/index.html"
+report_mb=$(du -sm "$work/report" | cut -f1)
+[[ $report_mb -le 40 ]] || { echo "report/ is $report_mb MB"; exit 1; }
+grep -q 'more than report.max_heatmap_cells' "$work/report/index.html"
 echo "paper_study: ok"
