@@ -6,6 +6,7 @@
 #include "cfma/core/run_config.hpp"
 #include "cfma/data/render.hpp"
 #include "cfma/par/world.hpp"
+#include "cfma/slurm/slurm_config.hpp"
 #include "cfma/study/config_check.hpp"
 #include "jobs/registry.hpp"
 
@@ -17,6 +18,7 @@ void validate_config(const ConfigDoc& doc) {
     if (std::none_of(stages().begin(), stages().end(), [&](const Stage& s) { return s.name == run.stages[i]; }))
       doc.section("run").fail_element("stages", i, "unknown stage '" + run.stages[i] + "'");
   data::parse_render_config(doc);  // [render] is read by `cfma render --config`
+  slurm::parse_slurm_config(doc);  // [slurm] is read by `cfma submit`
   for (const auto& stage : stages()) stage.validate(doc);
   doc.check_unknown_keys();
   study::check_config(doc);  // sections against each other and the architecture registry

@@ -39,7 +39,8 @@ std::string shared_tag(const boost::mpi::communicator& comm);
 // lowest failing rank is propagated, prefixed with its rank.
 void check_all(const boost::mpi::communicator& comm, const std::string& local_error);
 // Collective: true on every rank when a stop signal reached any rank (core/stop_signal.hpp).
-// Stages call it at the boundary of a unit of work, where every rank takes part.
+// Stages call it at the boundary of a unit of work, where every rank takes part. Test-only:
+// $CFMA_TEST_UNIT_DELAY_MS sleeps that long first (signals land mid-stage on tiny data).
 bool stop_agreed(const boost::mpi::communicator& comm);
 
 }  // namespace cfma::par

@@ -39,9 +39,15 @@ void write_attributes(store::File& file, const std::string& config_key, std::int
 
 }  // namespace
 
-void write_features_file(const boost::mpi::communicator& comm, const std::filesystem::path& file_path,
-                         const data::Selection& selection, const data::DataConfig& data_config,
-                         const dsp::FeaturesConfig& features_config, const std::string& config_key) {
+std::int64_t write_rounds(std::int64_t n, int ranks) {
+  const auto largest_block = par::block_of(n, 0, ranks).size();
+  return (largest_block + chunk_examples - 1) / chunk_examples;
+}
+
+std::int64_t write_features_file(const boost::mpi::communicator& comm, const std::filesystem::path& file_path,
+                                 const data::Selection& selection, const data::DataConfig& data_config,
+                                 const dsp::FeaturesConfig& features_config, const std::string& config_key,
+                                 std::int64_t start_round) {
   const bool root = comm.rank() == 0;
   const auto n = static_cast<std::int64_t>(selection.examples.size());
   dsp::FeatureExtractor extractor(features_config);
@@ -49,25 +55,25 @@ void write_features_file(const boost::mpi::communicator& comm, const std::filesy
   const auto n_mels = static_cast<hsize_t>(features_config.n_mels);
   const auto frames = static_cast<hsize_t>(dsp::frames(features_config));
 
-  auto file = store::File::create(file_path, MPI_Comm(comm));
+  const bool resumed = start_round > 0;
+  auto file = resumed ? store::File::open(file_path, MPI_Comm(comm), true) : store::File::create(file_path, MPI_Comm(comm));
   const auto rows = static_cast<hsize_t>(n);
-  file.create<float>(schema::mel_db, {rows, n_mels, frames}, {1, n_mels, frames});
+  if (!resumed) file.create<float>(schema::mel_db, {rows, n_mels, frames}, {1, n_mels, frames});
   std::vector<std::int64_t> spec_width;
   for (const auto& spec : specs) {
     store::Dims dims{rows};
     for (const auto d : spec.shape) dims.push_back(static_cast<hsize_t>(d));
     store::Dims chunk = dims;
     chunk[0] = std::min<hsize_t>(rows, 256);
-    file.create<float>(schema::hand(spec.name), dims, chunk);
+    if (!resumed) file.create<float>(schema::hand(spec.name), dims, chunk);
     spec_width.push_back(std::accumulate(spec.shape.begin(), spec.shape.end(), std::int64_t{1}, std::multiplies<>()));
   }
-  write_labels(file, selection, root);
+  if (!resumed) write_labels(file, selection, root);
 
   // Every rank does as many rounds as the largest block (ranks past their end write 0 rows):
   // the writes are collective.
   const auto block = par::block_of(n, comm.rank(), comm.size());
-  const auto largest_block = par::block_of(n, 0, comm.size()).size();
-  const std::int64_t rounds = (largest_block + chunk_examples - 1) / chunk_examples;
+  const std::int64_t rounds = write_rounds(n, comm.size());
   const std::int64_t mel_size = static_cast<std::int64_t>(n_mels * frames);
   std::vector<float> mel(static_cast<std::size_t>(chunk_examples * mel_size));
   std::vector<std::vector<float>> hand(specs.size());
@@ -76,7 +82,8 @@ void write_features_file(const boost::mpi::communicator& comm, const std::filesy
   dsp::NoteFeatures note;
   ProgressMeter progress("preprocess", n);
   std::string error;
-  for (std::int64_t round = 0; round < rounds; ++round) {
+  for (std::int64_t round = start_round; round < rounds; ++round) {
+    if (par::stop_agreed(comm)) return round;  // rounds before it are written; the file closes
     const auto begin = std::min(block.end, block.begin + round * chunk_examples);
     const auto end = std::min(block.end, begin + chunk_examples);
     try {
@@ -100,6 +107,7 @@ void write_features_file(const boost::mpi::communicator& comm, const std::filesy
   }
   if (root) progress.finish(n);
   write_attributes(file, config_key, n, selection, features_config, frames);
+  return rounds;
 }  // the file is closed collectively
 
 }  // namespace cfma::preprocess

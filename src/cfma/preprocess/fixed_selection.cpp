@@ -21,7 +21,7 @@ std::string input_fingerprint(const data::DatasetScan& scan, const data::Selecti
   return h.hex();
 }
 
-FixedSelection fix_selection(const data::DataConfig& config, const boost::mpi::communicator& comm) {
+data::DatasetScan scan_on_root(const data::DataConfig& config, const boost::mpi::communicator& comm) {
   data::DatasetScan scan;
   std::string error;
   if (comm.rank() == 0) {
@@ -32,6 +32,27 @@ FixedSelection fix_selection(const data::DataConfig& config, const boost::mpi::c
     }
   }
   par::check_all(comm, error);
+  return scan;
+}
+
+std::string scan_fingerprint(const data::DatasetScan& scan, const data::DataConfig& config,
+                             const boost::mpi::communicator& comm) {
+  std::string fingerprint, error;
+  if (comm.rank() == 0) {
+    try {
+      fingerprint = input_fingerprint(scan, data::select_examples(scan, config));
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  par::check_all(comm, error);
+  boost::mpi::broadcast(comm, fingerprint, 0);
+  return fingerprint;
+}
+
+FixedSelection fix_selection(const data::DataConfig& config, const boost::mpi::communicator& comm,
+                             data::DatasetScan scan) {
+  std::string error;
   std::vector<std::string> checked;  // note_strs whose audio is known good
   for (;;) {
     std::string selection_json;

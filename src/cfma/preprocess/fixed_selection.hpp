@@ -22,8 +22,18 @@ struct FixedSelection {
 // Fingerprint of the inputs: examples.json's content and every selected wav's size and mtime.
 std::string input_fingerprint(const data::DatasetScan& scan, const data::Selection& selection);
 
-// Collective. Throws the scan's or selection's error on every rank; with on_error = fail, a
-// DataError naming the first bad note.
-FixedSelection fix_selection(const data::DataConfig& config, const boost::mpi::communicator& comm);
+// Collective: rank 0 scans the dataset (the others get an empty scan). Throws the scan's error
+// on every rank.
+data::DatasetScan scan_on_root(const data::DataConfig& config, const boost::mpi::communicator& comm);
+// Collective: the input_fingerprint of the selection as made from the scan alone, before any
+// audio is read (the preprocess stage key: a wav that changes changes its size or mtime, and so
+// the key). Identical on every rank.
+std::string scan_fingerprint(const data::DatasetScan& scan, const data::DataConfig& config,
+                             const boost::mpi::communicator& comm);
+
+// Collective, from rank 0's scan. Throws the selection's error on every rank; with on_error =
+// fail, a DataError naming the first bad note.
+FixedSelection fix_selection(const data::DataConfig& config, const boost::mpi::communicator& comm,
+                             data::DatasetScan scan);
 
 }  // namespace cfma::preprocess

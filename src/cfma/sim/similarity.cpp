@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <cstring>
 #include <optional>
 
 #include <spdlog/spdlog.h>
@@ -251,7 +252,7 @@ int bootstrap_weight(std::uint64_t seed, int replicate, std::int64_t row) {
 std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>& sets,
                                             const std::vector<SplitRows>& splits,
                                             const Rows& train_rows, const SimilarityConfig& config,
-                                            const boost::mpi::communicator& comm) {
+                                            const boost::mpi::communicator& comm, par::StageProgress* progress) {
   const int s = static_cast<int>(sets.size());
   if (s == 0) throw SimilarityError("similarity: no feature sets selected");
   for (const auto& set : sets) {
@@ -319,13 +320,36 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
   const Rows train = sorted_rows("train", train_rows);
   std::vector<store::FeatureReader> readers;
   for (const auto& set : sets) readers.emplace_back(set);
-  const auto means = train_means(readers, train, config.chunk_rows, comm);
+  std::vector<Vector> means;  // computed on the first pass that is not restored
 
   std::vector<SplitResult> results;
   for (const auto& split : splits) {
+    // A unit of work: one split's pass, kept as its reduced sums (identical on every rank).
+    if (par::stop_agreed(comm))
+      throw Interrupted("similarity: stopped by signal before the " + split.name + " pass (" +
+                        std::to_string(results.size()) + " of " + std::to_string(splits.size()) +
+                        " passes done and kept)");
     const Rows rows = sorted_rows(split.name, split.rows);
     Accumulator acc(plan);
     std::vector<Accumulator> boot(to_size(config.bootstrap), Accumulator(boot_plan));
+    std::vector<std::span<double>> buffers{acc.buffer()};
+    for (auto& rep : boot) buffers.push_back(rep.buffer());
+    const std::string unit = "split " + split.name;
+    if (const auto saved = progress ? progress->find(unit) : std::nullopt) {
+      std::size_t total = 0;
+      for (const auto& b : buffers) total += b.size() * sizeof(double);
+      if (saved->size() == total) {
+        std::size_t at = 0;
+        for (auto& b : buffers) {
+          std::memcpy(b.data(), saved->data() + at, b.size() * sizeof(double));
+          at += b.size() * sizeof(double);
+        }
+        if (comm.rank() == 0) spdlog::info("similarity: {} pass restored from an earlier attempt", split.name);
+        results.push_back(measures_of(acc, boot, split, sets, config));
+        continue;
+      }
+    }
+    if (means.empty()) means = train_means(readers, train, config.chunk_rows, comm);
     collective_step(comm, [&] {
       std::vector<double> buffer;
       Matrix stacked;  // every feature-space set's chunk, read once for all its pairs
@@ -355,6 +379,11 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
     });
     par::all_reduce_sum(comm, acc.buffer());
     for (auto& rep : boot) par::all_reduce_sum(comm, rep.buffer());
+    if (progress) {
+      std::string bytes;
+      for (const auto& b : buffers) bytes.append(reinterpret_cast<const char*>(b.data()), b.size() * sizeof(double));
+      progress->save(unit, bytes);
+    }
     results.push_back(measures_of(acc, boot, split, sets, config));
   }
   return results;

@@ -24,6 +24,7 @@
 
 #include <boost/mpi/communicator.hpp>
 
+#include "cfma/par/stage_progress.hpp"
 #include "cfma/sim/config.hpp"
 #include "cfma/sim/measures.hpp"
 #include "cfma/store/feature_sets.hpp"
@@ -49,12 +50,15 @@ struct SplitResult {
 
 // Runs both passes on `comm` (collective). `train_rows` defines the centring mean. Throws
 // SimilarityError (on every rank) for D = 0, fewer than 4 rows, sets with different row counts
-// or unreadable/NaN rows.
+// or unreadable/NaN rows. With `progress`, a split's pass is a unit of work: its reduced sums
+// are saved, restored by a later attempt with the same stage key, and a stop signal between
+// passes throws Interrupted on every rank.
 std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>& sets,
                                             const std::vector<SplitRows>& splits,
                                             const std::vector<std::int64_t>& train_rows,
                                             const SimilarityConfig& config,
-                                            const boost::mpi::communicator& comm);
+                                            const boost::mpi::communicator& comm,
+                                            par::StageProgress* progress = nullptr);
 
 // Poisson(1) multiplicity of `row` in bootstrap replicate `replicate` (counter-based, so it
 // does not depend on chunking or rank count).

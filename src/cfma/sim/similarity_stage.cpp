@@ -11,6 +11,7 @@
 #include "cfma/core/blas_runtime.hpp"
 #include "cfma/core/error.hpp"
 #include "cfma/core/manifest.hpp"
+#include "cfma/par/stage_progress.hpp"
 #include "cfma/par/world.hpp"
 #include "cfma/sim/output.hpp"
 #include "cfma/sim/similarity.hpp"
@@ -125,7 +126,8 @@ bool run_similarity_stage(const boost::mpi::communicator& comm, const WorkPaths&
     spdlog::info("similarity: Gram products on {}", blas_description());
     if (const auto note = blas_kernel_note(); !note.empty()) spdlog::info("similarity: {}", note);
   }
-  const auto results = compute_similarity(plan.sets, splits, train_rows, config, comm);
+  par::StageProgress progress(comm, paths.results() / "similarity.h5.partial", plan.key.hash());
+  const auto results = compute_similarity(plan.sets, splits, train_rows, config, comm, &progress);
 
   // Rank 0 writes (serial HDF5); the others wait for its verdict so a failed write fails all.
   const auto tag = par::shared_tag(comm);
@@ -137,6 +139,7 @@ bool run_similarity_stage(const boost::mpi::communicator& comm, const WorkPaths&
       write_similarity_h5(h5.temp_path(), plan.sets, results);
       h5.commit();
       write_manifest(h5_out, plan.key, {{"sets", plan.sets.size()}, {"csv", csv_out.filename().string()}});
+      progress.remove();
       spdlog::info("similarity: wrote {} and {} ({} sets)", h5_out.string(), csv_out.string(), plan.sets.size());
     } catch (const std::exception& e) {
       error = e.what();
