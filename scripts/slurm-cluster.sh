@@ -4,8 +4,8 @@
 #   scripts/slurm-cluster.sh stop DIR              # stops munged, slurmctld and slurmd by pid
 # munge, slurmctld and slurmd run as root with their state, spool, logs and pid files under DIR;
 # slurm.conf is generated from nproc and the machine's memory (ProctrackType linuxproc,
-# TaskPlugin none, SelectType cons_tres, MpiDefault pmix). Nothing outside DIR is written but
-# /run/munge (munged's socket directory).
+# TaskPlugin none, SelectType cons_tres, MpiDefault pmix). munged's socket is in DIR too
+# (AuthInfo=socket=...), so a cluster never meets another munged on the machine.
 set -euo pipefail
 action=${1:?usage: slurm-cluster.sh start|stop DIR}
 dir=$(realpath -m "${2:?usage: slurm-cluster.sh start|stop DIR}")
@@ -30,13 +30,14 @@ done
 stop  # a cluster left over from an earlier run of the same DIR
 mkdir -p "$dir"/{state,spool,log}
 install -d -o munge -g munge -m 700 "$dir/munge"
-mkdir -p /run/munge && chown munge:munge /run/munge
+install -d -o munge -g munge -m 755 "$dir/munge-socket"  # munged wants its socket directory world-searchable
 cpus=$(nproc)
 memory_mb=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 * 8 / 10 ))
 cat > "$dir/slurm.conf" <<CONF
 ClusterName=cfmatest
 SlurmctldHost=localhost
 AuthType=auth/munge
+AuthInfo=socket=$dir/munge-socket/munge.socket
 CredType=cred/munge
 SlurmUser=root
 SlurmdUser=root
@@ -61,8 +62,8 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP OverSu
 CONF
 export SLURM_CONF=$dir/slurm.conf
 runuser -u munge -- /usr/sbin/munged --log-file="$dir/munge/munged.log" --pid-file="$dir/munge/munged.pid" \
-  --socket=/run/munge/munge.socket.2
-munge -n | unmunge > /dev/null
+  --socket="$dir/munge-socket/munge.socket" --seed-file="$dir/munge/munged.seed"
+munge -n --socket="$dir/munge-socket/munge.socket" | unmunge --socket="$dir/munge-socket/munge.socket" > /dev/null
 /usr/sbin/slurmctld -f "$SLURM_CONF"
 /usr/sbin/slurmd -f "$SLURM_CONF"
 for _ in $(seq 300); do
