@@ -49,11 +49,15 @@ restarts() { scontrol show job "$1" 2>/dev/null | sed -n 's/.*Restarts=\([0-9]*\
 # Waits until job $1 (every element of an array) has left the queue; fails after $2 seconds.
 wait_gone() {
   local id=$1 limit=${2:-300} t0=$SECONDS
+  declare -A held=()
   while [[ -n $(squeue -h -j "$id" 2>/dev/null) ]]; do
     (( SECONDS - t0 < limit )) || { echo "job $id still queued after $limit s"; squeue; exit 1; }
-    # A requeued job waits ~2 minutes (BeginTime) before it may start again: let it start now.
-    for pending in $(squeue -h -j "$id" -t PD -o %i 2>/dev/null); do
-      scontrol update JobId="$pending" StartTime=now > /dev/null 2>&1 || true
+    # A requeued job waits ~2 minutes (BeginTime) before it may start again: let it start
+    # sooner, but not within seconds of the requeue (slurmd still refuses the revoked
+    # credential then: "Job credential revoked", and the job fails).
+    for pending in $(squeue -h -j "$id" -t PD -r -o '%i %r' 2>/dev/null | awk '$2 == "BeginTime" {print $1}'); do
+      held[$pending]=$(( ${held[$pending]:-0} + 1 ))
+      if (( held[$pending] == 5 )); then scontrol update JobId="$pending" StartTime=now > /dev/null 2>&1 || true; fi
     done
     sleep 1
   done

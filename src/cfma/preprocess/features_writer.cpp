@@ -5,6 +5,8 @@
 #include <numeric>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "cfma/core/error.hpp"
 #include "cfma/core/log.hpp"
 #include "cfma/data/nsynth.hpp"
@@ -103,7 +105,10 @@ std::int64_t write_features_file(const boost::mpi::communicator& comm, const std
     file.write_rows<float>(schema::mel_db, static_cast<hsize_t>(begin), count, mel.data());
     for (std::size_t k = 0; k < specs.size(); ++k)
       file.write_rows<float>(schema::hand(specs[k].name), static_cast<hsize_t>(begin), count, hand[k].data());
-    if (root) progress.update(std::min(n, (round + 1) * chunk_examples * comm.size()));
+    if (root) {
+      progress.update(std::min(n, (round + 1) * chunk_examples * comm.size()));
+      spdlog::debug("preprocess: round {} of {} written", round + 1, rounds);
+    }
   }
   if (root) progress.finish(n);
   write_attributes(file, config_key, n, selection, features_config, frames);

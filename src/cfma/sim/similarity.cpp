@@ -379,6 +379,7 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
     });
     par::all_reduce_sum(comm, acc.buffer());
     for (auto& rep : boot) par::all_reduce_sum(comm, rep.buffer());
+    if (comm.rank() == 0) spdlog::info("similarity: {} pass done ({} rows)", split.name, rows.size());
     if (progress) {
       std::string bytes;
       for (const auto& b : buffers) bytes.append(reinterpret_cast<const char*>(b.data()), b.size() * sizeof(double));
