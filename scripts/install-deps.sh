@@ -11,7 +11,7 @@ packages=(
   libeigen3-dev libtomlplusplus-dev libgtest-dev libfftw3-dev libsndfile1-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libfluidsynth-dev timgm6mb-soundfont
-  slurm-wlm munge
+  slurm-wlm munge libpmix-dev
   python3 python3-numpy python3-h5py python3-sklearn python3-scipy python3-torch
 )
 
