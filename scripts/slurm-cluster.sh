@@ -31,7 +31,7 @@ stop  # a cluster left over from an earlier run of the same DIR
 mkdir -p "$dir"/{state,spool,log}
 install -d -o munge -g munge -m 700 "$dir/munge"
 install -d -o munge -g munge -m 755 "$dir/munge-socket"  # munged wants its socket directory world-searchable
-cpus=$(nproc)
+cpus=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)  # GNU nproc honours OMP_NUM_THREADS
 memory_mb=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 * 8 / 10 ))
 cat > "$dir/slurm.conf" <<CONF
 ClusterName=cfmatest

@@ -20,7 +20,9 @@ TEST(ReportConfig, DefaultsAndRange) {
   EXPECT_EQ(defaults.max_annotated_cells, 15);
   const auto set = report::parse_report_config(ConfigDoc::from_string("[report]\nspectrograms = 2\n", "r.toml"));
   EXPECT_EQ(set.spectrograms, 2);
-  EXPECT_EQ(report::to_json(set), (nlohmann::json{{"spectrograms", 2}, {"max_annotated_cells", 15}}));
+  EXPECT_EQ(defaults.max_heatmap_cells, 40000);
+  EXPECT_EQ(report::to_json(set),
+            (nlohmann::json{{"spectrograms", 2}, {"max_annotated_cells", 15}, {"max_heatmap_cells", 40000}}));
   EXPECT_THROW(report::parse_report_config(ConfigDoc::from_string("[report]\nspectrograms = 65\n", "r.toml")),
                cfma::ConfigError);
 }

@@ -52,6 +52,9 @@ wait_gone() {
   declare -A held=()
   while [[ -n $(squeue -h -j "$id" 2>/dev/null) ]]; do
     (( SECONDS - t0 < limit )) || { echo "job $id still queued after $limit s"; squeue; exit 1; }
+    if squeue -h -j "$id" -t PD -o %r 2>/dev/null | grep -q PartitionConfig; then
+      echo "job $id can never start here:"; squeue; sinfo; exit 1
+    fi
     # A requeued job waits ~2 minutes (BeginTime) before it may start again: let it start
     # sooner, but not within seconds of the requeue (slurmd still refuses the revoked
     # credential then: "Job credential revoked", and the job fails).

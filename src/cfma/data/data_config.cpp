@@ -3,17 +3,12 @@
 #include <algorithm>
 
 #include "cfma/core/error.hpp"
+#include "cfma/core/text.hpp"
 #include "cfma/data/example.hpp"
 
 namespace cfma::data {
 
 namespace {
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
 
 // A list of NSynth codes given as names ("acoustic") or integer codes (0): the paper's
 // notebooks used codes, the NSynth README names; both read naturally in a config.
@@ -38,7 +33,7 @@ std::vector<int> parse_code_list(const ConfigSection& s,
   for (std::size_t i = 0; i < given.size(); ++i) {
     const auto it = std::find(names.begin(), names.end(), given[i]);
     if (it == names.end())
-      s.fail_element(key, i, "'" + given[i] + "' is not an NSynth " + std::string(what) + " (" + joined(names) + ")");
+      s.fail_element(key, i, "'" + given[i] + "' is not an NSynth " + std::string(what) + " (" + join(names) + ")");
     codes.push_back(static_cast<int>(it - names.begin()));
   }
   std::sort(codes.begin(), codes.end());

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cfma/core/error.hpp"
+#include "cfma/core/text.hpp"
 #include "cfma/nn/architectures.hpp"
 
 namespace cfma::extract {
@@ -31,16 +32,6 @@ LayerReduce ExtractConfig::reduce_of(const std::string& layer) const {
   return it == reduce.end() ? LayerReduce{} : it->second;
 }
 
-namespace {
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string list;
-  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-  return list;
-}
-
-}  // namespace
-
 ExtractConfig parse_extract_config(const ConfigDoc& doc) {
   const auto s = doc.section("extract");
   const auto known = nn::layer_ids();
@@ -48,12 +39,12 @@ ExtractConfig parse_extract_config(const ConfigDoc& doc) {
   c.layers = s.get_string_list("layers", known);
   for (std::size_t i = 0; i < c.layers.size(); ++i) {
     if (std::find(known.begin(), known.end(), c.layers[i]) == known.end())
-      s.fail_element("layers", i, "unknown layer '" + c.layers[i] + "' (valid: " + joined(known) + ")");
+      s.fail_element("layers", i, "unknown layer '" + c.layers[i] + "' (valid: " + join(known) + ")");
     if (std::find(c.layers.begin(), c.layers.begin() + static_cast<std::ptrdiff_t>(i), c.layers[i]) !=
         c.layers.begin() + static_cast<std::ptrdiff_t>(i))
       s.fail_element("layers", i, "layer '" + c.layers[i] + "' listed twice");
   }
-  if (c.layers.empty()) s.fail("layers", "empty list (name at least one of " + joined(known) + ")");
+  if (c.layers.empty()) s.fail("layers", "empty list (name at least one of " + join(known) + ")");
   c.chunk_rows = static_cast<int>(s.get_int("chunk_rows", c.chunk_rows, between(1, 1 << 16)));
   c.untrained = s.get_bool("untrained", c.untrained);
   c.untrained_bn = s.get_choice("untrained_bn", c.untrained_bn, {"train", "eval"});
@@ -61,7 +52,7 @@ ExtractConfig parse_extract_config(const ConfigDoc& doc) {
     const auto r = s.subsection("reduce");
     for (const auto& layer : r.keys()) {
       if (std::find(known.begin(), known.end(), layer) == known.end())
-        r.fail(layer, "unknown layer (valid: " + joined(known) + ")");
+        r.fail(layer, "unknown layer (valid: " + join(known) + ")");
       const auto text = r.get_string(layer, "none");
       try {
         c.reduce[layer] = parse_layer_reduce(text);

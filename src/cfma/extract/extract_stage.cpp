@@ -12,6 +12,7 @@
 #include "cfma/core/atomic_file.hpp"
 #include "cfma/core/blas_runtime.hpp"
 #include "cfma/core/error.hpp"
+#include "cfma/core/text.hpp"
 #include "cfma/core/log.hpp"
 #include "cfma/core/manifest.hpp"
 #include "cfma/extract/plan.hpp"
@@ -28,17 +29,8 @@ namespace {
 namespace fs = std::filesystem;
 namespace schema = store::schema;
 
-std::string joined(const std::vector<std::string>& items) {
-  std::string s;
-  for (const auto& item : items) {
-    if (!s.empty()) s += ',';
-    s += item;
-  }
-  return s;
-}
-
 std::string shape_text(const std::array<std::int64_t, 3>& shape) {
-  return joined({std::to_string(shape[0]), std::to_string(shape[1]), std::to_string(shape[2])});
+  return join({std::to_string(shape[0]), std::to_string(shape[1]), std::to_string(shape[2])}, ",");
 }
 
 // Global batches of at most `size` rows: the train rows, then the test rows, in split order.
@@ -93,7 +85,7 @@ void extract_one(const boost::mpi::communicator& comm, const ExtractRun& run, co
   if (layers.empty()) {
     if (root)
       spdlog::info("extract: {} skipped: architecture {} has none of extract.layers ({})", run.name, run.arch,
-                   joined(config.layers));
+                   join(config.layers));
     return;
   }
   const auto model_dir = paths.run_dir(run.name);
@@ -184,7 +176,7 @@ void extract_one(const boost::mpi::communicator& comm, const ExtractRun& run, co
     file.set_attr("features_key", store::features_key(paths.features()));
     // Every layer the architecture has, captured or not: lets the probe stage tell a layer the
     // architecture lacks (skipped) from one the extraction left out (an error).
-    file.set_attr("arch_layers", joined(nn::layer_ids(run.arch)));
+    file.set_attr("arch_layers", join(nn::layer_ids(run.arch), ","));
   }
   comm.barrier();
   if (root) {

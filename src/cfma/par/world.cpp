@@ -22,10 +22,33 @@ namespace {
 boost::mpi::communicator* g_world = nullptr;
 }
 
+namespace {
+std::filesystem::path prepare_singleton_tmpdir() {
+  for (const char* launched : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "OMPI_MCA_orte_tmpdir_base"})
+    if (std::getenv(launched)) return {};
+  const char* tmp = std::getenv("TMPDIR");
+  const auto dir = std::filesystem::path(tmp && *tmp ? tmp : "/tmp") / ("cfma-ompi-" + std::to_string(::getpid()));
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return {};  // fall back to Open MPI's default
+  ::setenv("OMPI_MCA_orte_tmpdir_base", dir.c_str(), 1);
+  return dir;
+}
+}  // namespace
+
 World::World(int& argc, char**& argv)
-    : env_(std::make_unique<boost::mpi::environment>(argc, argv, boost::mpi::threading::funneled)) {
+    : singleton_tmpdir_(prepare_singleton_tmpdir()),
+      env_(std::make_unique<boost::mpi::environment>(argc, argv, boost::mpi::threading::funneled)) {
   static boost::mpi::communicator world;
   g_world = &world;
+}
+
+World::~World() {
+  env_.reset();  // MPI_Finalize
+  if (!singleton_tmpdir_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(singleton_tmpdir_, ignored);
+  }
 }
 
 boost::mpi::communicator& World::comm() {

@@ -2,6 +2,7 @@
 // The MPI world (Boost.MPI) and block sharding. Rank r of P owns the contiguous block
 // [begin, end) of any index list of length n: the first n % P ranks get one extra item.
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,11 +24,18 @@ Block block_of(std::int64_t n, int rank, int size);
 class World {
  public:
   World(int& argc, char**& argv);
+  ~World();
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
   static boost::mpi::communicator& comm();
   static int rank();
   static int size();
 
  private:
+  // A process started without mpirun/srun (a singleton: unit tests, `cfma config check`) gets
+  // its own Open MPI session directory: concurrent singletons otherwise race to create and
+  // remove the shared /tmp/ompi.<host>.<uid> and one fails in MPI_Init ("File exists").
+  std::filesystem::path singleton_tmpdir_;
   std::unique_ptr<boost::mpi::environment> env_;
 };
 

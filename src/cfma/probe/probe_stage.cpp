@@ -12,6 +12,7 @@
 
 #include "cfma/core/atomic_file.hpp"
 #include "cfma/core/error.hpp"
+#include "cfma/core/text.hpp"
 #include "cfma/par/world.hpp"
 #include "cfma/par/stage_progress.hpp"
 #include "cfma/store/feature_sets.hpp"
@@ -32,12 +33,6 @@ std::vector<std::string> split_list(const std::string& text) {
     begin = end + 1;
   }
   return items;
-}
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string s;
-  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
-  return s;
 }
 
 }  // namespace
@@ -79,7 +74,7 @@ std::vector<ProbeSetInfo> probe_sets(const WorkPaths& paths, const ProbeConfig& 
     const auto layers = probed_layers(file, config);
     if (layers.empty()) {
       spdlog::info("probe: {} skipped: architecture {} has none of probe.layers ({})", base.run, base.arch,
-                   joined(config.layers));
+                   join(config.layers));
       continue;
     }
     for (auto& set : store::activation_feature_sets(file_path)) {

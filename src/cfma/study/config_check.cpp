@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cfma/core/text.hpp"
 #include "cfma/dsp/features_config.hpp"
 #include "cfma/extract/extract_config.hpp"
 #include "cfma/extract/plan.hpp"
@@ -19,12 +20,6 @@ bool contains(const std::vector<std::string>& list, const std::string& item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
-std::string joined(const std::vector<std::string>& names) {
-  std::string s;
-  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
-  return s;
-}
-
 // The architectures of the config that have `layer`.
 std::vector<std::string> archs_with(const train::TrainConfig& train, const std::string& layer) {
   std::vector<std::string> archs;
@@ -39,18 +34,18 @@ template <class Fail>
 void check_layer_reference(const std::string& layer, const train::TrainConfig& train,
                            const extract::ExtractConfig& extract, Fail&& fail) {
   const auto known = nn::layer_ids();
-  if (!contains(known, layer)) fail("unknown layer '" + layer + "' (valid: " + joined(known) + ")");
+  if (!contains(known, layer)) fail("unknown layer '" + layer + "' (valid: " + join(known) + ")");
   if (archs_with(train, layer).empty())
-    fail("no architecture of train.architectures (" + joined(train.architectures) + ") has layer '" + layer + "'");
+    fail("no architecture of train.architectures (" + join(train.architectures) + ") has layer '" + layer + "'");
   if (!contains(extract.layers, layer))
-    fail("layer '" + layer + "' is not extracted (add it to extract.layers: " + joined(extract.layers) + ")");
+    fail("layer '" + layer + "' is not extracted (add it to extract.layers: " + join(extract.layers) + ")");
 }
 
 void check_extract(const ConfigDoc& doc, const train::TrainConfig& train, const extract::ExtractConfig& extract) {
   const auto s = doc.section("extract");
   for (std::size_t i = 0; i < extract.layers.size(); ++i)
     if (archs_with(train, extract.layers[i]).empty())
-      s.fail_element("layers", i, "no architecture of train.architectures (" + joined(train.architectures) +
+      s.fail_element("layers", i, "no architecture of train.architectures (" + join(train.architectures) +
                                       ") has layer '" + extract.layers[i] + "'");
   // avgpool<K> must fit every extracted layer it applies to (avg_pool2d fails otherwise).
   const auto reduce = s.subsection("reduce");
