@@ -91,6 +91,11 @@ sed 's/"pitch"/"pitchh"/' "$scratch/cross.toml" > "$scratch/tasks.toml"
 expect_one_line_error "tasks\.toml:7: train\.tasks\[1\]: unknown task 'pitchh'" config check "$scratch/tasks.toml"
 expect_one_line_error "\(--set\): run\.stages\[1\]: unknown stage 'trian'" \
   config check "$source/configs/demo.toml" --set 'run.stages=["preprocess","trian"]'
+# [slurm] (cfma submit) is validated like every section.
+expect_one_line_error "\(--set\): slurm\.train\.ntasks: value 0 out of range" \
+  config check "$source/configs/demo.toml" --set slurm.train.ntasks=0
+expect_one_line_error "\(--set\): slurm\.extra\[0\]: 'qos=long' is not an sbatch option" \
+  submit "$source/configs/demo.toml" --dry-run --set 'slurm.extra=["qos=long"]'
 # `cfma run` runs the same checks before its first stage: nothing is written.
 expect_one_line_error "probe\.layers\[1\]" run "$scratch/cross.toml" --set "run.workdir=\"$scratch/cross-work\""
 test ! -e "$scratch/cross-work"
