@@ -85,8 +85,6 @@ int main(int argc, char** argv) {
   // Training and extraction allocate ~40 MiB activations every step: keep them mapped.
   nn::keep_large_allocations_mapped();
   const int rank = par::World::rank();
-  // SIGTERM / SIGUSR1 only set a flag from here on: each stage stops at its next unit boundary.
-  install_stop_signal_handlers();
 
   CLI::App app{"cfma: convolutional features for music audio (NSynth pipeline, MPI)"};
   app.require_subcommand(1);
@@ -115,6 +113,9 @@ int main(int argc, char** argv) {
       action = [&, i] {
         const auto doc = ConfigDoc::load(stage_args[i].config, stage_args[i].overrides);
         jobs::validate_config(doc);
+        // SIGTERM / SIGUSR1 only set a flag from here on: the stage stops at its next unit
+        // boundary (other commands keep the default action: they never poll the flag).
+        install_stop_signal_handlers();
         job_stages[i].run(doc, jobs::StageOptions{stage_args[i].force});
         return 0;
       };
