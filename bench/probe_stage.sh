@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The probe stage, row-space path against the primal path (today's code before it), on one
+# workdir (default: the demo's, after scripts/demo.sh): rounds alternate the two paths in this
+# one script, so the ratio is not skewed by the host's load; then the two probes.csv are compared
+# (family accuracies exactly, RMSE and R^2 to 1e-6 relative).
+#   bench/probe_stage.sh [CONFIG] [ROUNDS]     (2 ranks, Release build in build/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+config=${1:-configs/demo.toml}
+rounds=${2:-2}
+source scripts/mpi-env.sh
+out=$(mktemp -d)
+workdir=$(build/cfma config check "$config" --print | sed -n "s/^workdir = [\"']\(.*\)[\"']$/\1/p" | head -1)
+[[ -f $workdir/results/probes.csv ]] || { echo "run the pipeline first ($workdir/results/probes.csv missing)"; exit 1; }
+run() {  # path (primal|row_space), round
+  local flag=false
+  [[ $1 == row_space ]] && flag=true
+  local t0 t1
+  t0=$(date +%s.%N)
+  mpirun -np 2 --bind-to none build/cfma probe "$config" --force --set probe.row_space=$flag > "$out/$1-$2.log" 2>&1
+  t1=$(date +%s.%N)
+  cp "$workdir/results/probes.csv" "$out/$1.csv"
+  echo "$t1 - $t0" | bc
+}
+printf "round  primal_s  row_space_s  ratio\n"
+for r in $(seq 1 "$rounds"); do
+  p=$(run primal "$r")
+  s=$(run row_space "$r")
+  printf "%5d  %8.1f  %11.1f  %5.1fx\n" "$r" "$p" "$s" "$(echo "$p / $s" | bc -l)"
+done
+/usr/bin/python3 - "$out/primal.csv" "$out/row_space.csv" <<'PY'
+import csv, sys
+a = {(r['set'], r['target'], r['split'], r['metric']): float(r['value']) for r in csv.DictReader(open(sys.argv[1]))}
+b = {(r['set'], r['target'], r['split'], r['metric']): float(r['value']) for r in csv.DictReader(open(sys.argv[2]))}
+assert a.keys() == b.keys(), "different rows"
+acc = [k for k in a if k[3] == 'accuracy']
+diff_acc = [k for k in acc if a[k] != b[k]]
+reg = [k for k in a if k[3] in ('rmse', 'r2')]
+worst = max(reg, key=lambda k: abs(a[k] - b[k]) / max(1.0, abs(a[k])))
+print(f"accuracies: {len(acc) - len(diff_acc)} of {len(acc)} identical", *[f"\n  {k}: {a[k]} vs {b[k]}" for k in diff_acc[:10]])
+print(f"rmse/r2: worst relative difference {abs(a[worst]-b[worst])/max(1.0,abs(a[worst])):.2e} ({worst})")
+PY
+rm -rf "$out"
