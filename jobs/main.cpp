@@ -37,7 +37,8 @@ namespace {
 
 // Prints a failure on one line. When every rank fails (the usual case: ranks share the state
 // that went wrong), they meet in a non-blocking barrier and rank 0 prints each distinct
-// message once; a rank that fails alone prints its own line with its rank after a short wait.
+// message once; a rank that fails alone prints its own line with its rank after a short wait
+// and aborts the job (MPI_Abort), since the other ranks wait for it in a collective.
 void report_error(std::string message) {
   using cfma::par::World;
   std::replace(message.begin(), message.end(), '\n', ' ');
@@ -53,10 +54,13 @@ void report_error(std::string message) {
     if (!all_failed) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (!all_failed) {
+    // This rank failed alone: the others are inside a collective it will never join (and the
+    // Ibarrier above cannot be cancelled). End the whole job rather than leave them hanging.
     const bool tagged = message.rfind("[rank ", 0) == 0;
     std::fprintf(stderr, "cfma: error: %s%s\n",
                  tagged ? "" : ("[rank " + std::to_string(World::rank()) + "] ").c_str(), message.c_str());
-    return;
+    std::fflush(stderr);
+    MPI_Abort(MPI_Comm(World::comm()), 1);
   }
   std::vector<std::string> messages;
   boost::mpi::gather(World::comm(), message, messages, 0);

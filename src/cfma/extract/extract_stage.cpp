@@ -178,15 +178,14 @@ void extract_one(const boost::mpi::communicator& comm, const ExtractRun& run, co
     // architecture lacks (skipped) from one the extraction left out (an error).
     file.set_attr("arch_layers", join(nn::layer_ids(run.arch), ","));
   }
-  comm.barrier();
-  if (root) {
+  // Every rank has closed the file (collectively); rank 0 renames it and writes the manifest,
+  // and every rank learns whether that worked.
+  if (!root) out.release();
+  par::on_root(comm, [&] {
     out.commit();
     write_manifest(output, key, {{"layers", layers}});
     spdlog::info("extract: wrote {} ({} layers)", output.string(), layers.size());
-  } else {
-    out.release();
-  }
-  comm.barrier();
+  });
 }
 
 }  // namespace

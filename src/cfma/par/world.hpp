@@ -46,6 +46,22 @@ std::string shared_tag(const boost::mpi::communicator& comm);
 // leave the collective section together) after a rank-local error. The message of the
 // lowest failing rank is propagated, prefixed with its rank.
 void check_all(const boost::mpi::communicator& comm, const std::string& local_error);
+// Collective: runs `work` on rank 0 only, then every rank learns whether it threw (check_all)
+// and throws its message. For root-only writes: a bare barrier after them leaves the other
+// ranks waiting forever when rank 0 fails.
+template <class F>
+void on_root(const boost::mpi::communicator& comm, F&& work) {
+  std::string error;
+  if (comm.rank() == 0) {
+    try {
+      work();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  check_all(comm, error);
+}
+
 // Collective: true on every rank when a stop signal reached any rank (core/stop_signal.hpp).
 // Stages call it at the boundary of a unit of work, where every rank takes part. Test-only:
 // $CFMA_TEST_UNIT_DELAY_MS sleeps that long first (signals land mid-stage on tiny data).

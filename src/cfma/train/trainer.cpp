@@ -142,8 +142,7 @@ RunResult train_run(const RunSpec& spec, const TrainConfig& config, const RunCon
       result.step_losses.push_back(sums.loss / static_cast<double>(global_rows));
       if (sums.stop) {
         const Checkpoint stop_ck{epoch, b + 1, running, seconds_before + seconds_since(start), ck.history, key.hash(), ck.config};
-        if (root) save_checkpoint(files.checkpoint, tag, *net, optimizer, stop_ck);
-        comm.barrier();
+        par::on_root(comm, [&] { save_checkpoint(files.checkpoint, tag, *net, optimizer, stop_ck); });
         throw Interrupted(spec.name() + ": stopped by signal at epoch " + std::to_string(epoch) + " batch " +
                           std::to_string(b + 1) + "; checkpoint written to " + files.checkpoint.string());
       }
@@ -153,11 +152,11 @@ RunResult train_run(const RunSpec& spec, const TrainConfig& config, const RunCon
     const auto test = evaluate(net, data, spec.task, config.batch_size, comm);
     const double seconds = seconds_before + seconds_since(start);
     ck.history.rows.push_back(record_epoch(result, epoch + 1, running, test.sums, spec.task, seconds));
-    if (root) {
+    par::on_root(comm, [&] {
       log_epoch(spec, config.epochs, result, seconds);
       progress.finish(epoch + 1);
       write_epoch_outputs(files, ck.history, spec.task, test.confusion, data.class_names());
-    }
+    });
 #ifndef NDEBUG
     check_replicas(*net, comm, epoch + 1);
 #else
@@ -165,16 +164,13 @@ RunResult train_run(const RunSpec& spec, const TrainConfig& config, const RunCon
 #endif
     ck.epoch = epoch + 1;
     if (ck.epoch % config.checkpoint_every == 0 || ck.epoch == config.epochs) {
-      if (root) save_checkpoint(files.checkpoint, tag, *net, optimizer, ck);
-      comm.barrier();
+      par::on_root(comm, [&] { save_checkpoint(files.checkpoint, tag, *net, optimizer, ck); });
     }
   }
 
   result.parameter_hash = parameter_hash(*net);
-  if (root)
-    write_final_model(files, tag, *net, model_info(spec, config, model_spec, data, comm.size(), result.parameter_hash),
-                      key, final_metrics(result));
-  comm.barrier();
+  const auto info = model_info(spec, config, model_spec, data, comm.size(), result.parameter_hash);
+  par::on_root(comm, [&] { write_final_model(files, tag, *net, info, key, final_metrics(result)); });
   return result;
 }
 
