@@ -235,12 +235,10 @@ std::string number(double v) {
 std::string seed_text(std::int64_t seed) { return seed < 0 ? "" : std::to_string(seed); }
 
 nlohmann::json set_json(const ProbeSetInfo& info, const SetProbe& result) {
-  nlohmann::json metrics = nlohmann::json::array();
-  for (const auto& m : result.metrics)
-    metrics.push_back({{"target", m.target}, {"split", m.split}, {"metric", m.metric}, {"value", m.value}});
   nlohmann::json j = {{"set", info.set.name}, {"display_name", info.set.display_name}, {"kind", info.kind},
                       {"run", info.run}, {"arch", info.arch}, {"task", info.task}, {"layer", info.layer},
-                      {"columns", info.set.columns()}, {"solver", result.solver}, {"metrics", metrics}};
+                      {"columns", info.set.columns()}, {"solver", result.solver},
+                      {"metrics", to_json(result).at("metrics")}};
   j["seed"] = info.seed < 0 ? nlohmann::json(nullptr) : nlohmann::json(info.seed);
   return j;
 }

@@ -2,6 +2,7 @@
 
 #include "cfma/core/error.hpp"
 #include "cfma/core/paths.hpp"
+#include "cfma/core/text.hpp"
 #include "cfma/nn/architectures.hpp"
 
 #include <algorithm>
@@ -30,11 +31,8 @@ TrainConfig parse_train_config(const ConfigDoc& doc) {
   c.architectures = s.get_string_list("architectures", c.architectures);
   const auto known = nn::architecture_names();
   for (std::size_t i = 0; i < c.architectures.size(); ++i)
-    if (std::find(known.begin(), known.end(), c.architectures[i]) == known.end()) {
-      std::string list;
-      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-      s.fail_element("architectures", i, "unknown architecture '" + c.architectures[i] + "' (valid: " + list + ")");
-    }
+    if (std::find(known.begin(), known.end(), c.architectures[i]) == known.end())
+      s.fail_element("architectures", i, "unknown architecture '" + c.architectures[i] + "' (valid: " + join(known) + ")");
   c.tasks = s.get_string_list("tasks", c.tasks);
   for (std::size_t i = 0; i < c.tasks.size(); ++i) {
     try {
