@@ -17,6 +17,7 @@
 #include "cfma/nn/allocator.hpp"
 #include "cfma/core/run_config.hpp"
 #include "cfma/core/stop_signal.hpp"
+#include "cfma/par/workdir_lock.hpp"
 #include "cfma/par/world.hpp"
 #include "jobs/registry.hpp"
 
@@ -44,6 +45,10 @@ void report_error(std::string message) {
   std::replace(message.begin(), message.end(), '\n', ' ');
   if (World::size() == 1) {
     std::fprintf(stderr, "cfma: error: %s\n", message.c_str());
+    if (cfma::par::unclosed_hdf5_file()) {
+      std::fflush(stderr);
+      std::_Exit(1);  // no MPI_Finalize, no atexit: HDF5 would crash closing the file
+    }
     return;
   }
   MPI_Request request;
@@ -64,9 +69,11 @@ void report_error(std::string message) {
   }
   std::vector<std::string> messages;
   boost::mpi::gather(World::comm(), message, messages, 0);
-  if (World::rank() != 0) return;
+  // A rank holding an HDF5 file it could not close must not reach MPI_Finalize, where HDF5
+  // would touch the file again and crash (par::note_unclosed_hdf5_file).
+  const bool abort_after = cfma::par::unclosed_hdf5_file();
   std::vector<std::string> printed;
-  for (std::size_t r = 0; r < messages.size(); ++r) {
+  for (std::size_t r = 0; r < messages.size() && World::rank() == 0; ++r) {
     if (std::find(printed.begin(), printed.end(), messages[r]) != printed.end()) continue;
     printed.push_back(messages[r]);
     const bool same_everywhere = std::all_of(messages.begin(), messages.end(),
@@ -76,6 +83,8 @@ void report_error(std::string message) {
                  same_everywhere || tagged ? "" : ("[rank " + std::to_string(r) + "] ").c_str(),
                  messages[r].c_str());
   }
+  std::fflush(stderr);
+  if (abort_after) MPI_Abort(MPI_Comm(World::comm()), 1);
 }
 
 }  // namespace
@@ -117,6 +126,10 @@ int main(int argc, char** argv) {
       action = [&, i] {
         const auto doc = ConfigDoc::load(stage_args[i].config, stage_args[i].overrides);
         jobs::validate_config(doc);
+        // No other cfma job writes this workdir (or this run directory) while the stage runs.
+        const auto scope = job_stages[i].lock_scope ? job_stages[i].lock_scope(doc) : jobs::LockScope{};
+        std::optional<par::WorkdirLock> lock;
+        if (!scope.none) lock.emplace(par::World::comm(), parse_run_config(doc).workdir, scope.own, job_stages[i].name);
         // SIGTERM / SIGUSR1 only set a flag from here on: the stage stops at its next unit
         // boundary (other commands keep the default action: they never poll the flag).
         install_stop_signal_handlers();

@@ -3,7 +3,9 @@
 // touches one file. A *stage* is a pipeline job: it becomes the subcommand
 // `cfma <name> CONFIG [--set k=v]...` and a step of `cfma run CONFIG`. A *command* is any
 // other subcommand (render, config check).
+#include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,12 @@ struct StageOptions {
   bool force = false;  // recompute even when the manifest says the output is up to date
 };
 
+// What a stage command locks (par/workdir_lock.hpp): by default the whole workdir, exclusively.
+struct LockScope {
+  bool none = false;                          // writes nothing (e.g. train --list)
+  std::optional<std::filesystem::path> own;   // shares the workdir, owns only this directory
+};
+
 struct Stage {
   std::string name;
   int order = 0;  // position in `cfma run`
@@ -28,6 +36,8 @@ struct Stage {
   // Optional stage-specific command-line options (e.g. train's --run-index), bound to
   // variables the stage's file owns.
   std::function<void(CLI::App&)> add_options = nullptr;
+  // Optional: a narrower lock than the whole workdir (train --run-index: its run directory).
+  std::function<LockScope(const ConfigDoc&)> lock_scope = nullptr;
 };
 
 struct Command {

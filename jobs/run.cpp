@@ -9,6 +9,7 @@
 #include "cfma/core/log.hpp"
 #include "cfma/core/run_config.hpp"
 #include "cfma/core/stop_signal.hpp"
+#include "cfma/par/workdir_lock.hpp"
 #include "cfma/par/world.hpp"
 #include "jobs/registry.hpp"
 
@@ -31,6 +32,8 @@ const Registrar run_command{Command{
         const auto doc = ConfigDoc::load(args.file, args.overrides);
         validate_config(doc);  // every section and their cross-checks, before the first stage
         const auto run = parse_run_config(doc);
+        // No other cfma job writes this workdir while the pipeline runs.
+        const par::WorkdirLock lock(par::World::comm(), run.workdir, std::nullopt, "run");
         install_stop_signal_handlers();  // every stage stops at a unit boundary on SIGTERM/SIGUSR1
         ProgressMeter total("pipeline", static_cast<std::int64_t>(run.stages.size()), "stages", 0.0);
         std::int64_t done = 0;

@@ -31,6 +31,26 @@ void print_matrix(const std::vector<train::RunSpec>& runs) {
   std::fflush(stdout);
 }
 
+bool one_run() { return g_run_index_option && g_run_index_option->count() > 0; }
+
+// The runs this command trains: the whole matrix, or run --run-index of it.
+std::vector<train::RunSpec> selected_runs(const ConfigDoc& doc, const std::vector<train::RunSpec>& runs) {
+  if (!one_run()) return runs;
+  if (g_run_index < 0 || g_run_index >= static_cast<long long>(runs.size()))
+    throw TrainError("--run-index " + std::to_string(g_run_index) + " out of range: the matrix of " +
+                     doc.file().string() + " has " + std::to_string(runs.size()) + " runs (0.." +
+                     std::to_string(runs.size() - 1) + "; see cfma train --list)");
+  return {runs[static_cast<std::size_t>(g_run_index)]};
+}
+
+// The tasks of a job array (--run-index) share the workdir and each owns its run directory.
+LockScope lock_scope(const ConfigDoc& doc) {
+  if (g_list) return {true, std::nullopt};
+  if (!one_run()) return {};
+  const auto selected = selected_runs(doc, train::run_matrix(train::parse_train_config(doc)));
+  return {false, WorkPaths{parse_run_config(doc).workdir}.run_dir(selected.front().name())};
+}
+
 void run(const ConfigDoc& doc, const StageOptions& options) {
   const auto run_config = parse_run_config(doc);
   const auto config = train::parse_train_config(doc);
@@ -39,14 +59,7 @@ void run(const ConfigDoc& doc, const StageOptions& options) {
     print_matrix(runs);
     return;
   }
-  std::vector<train::RunSpec> selected = runs;
-  if (g_run_index_option && g_run_index_option->count() > 0) {
-    if (g_run_index < 0 || g_run_index >= static_cast<long long>(runs.size()))
-      throw TrainError("--run-index " + std::to_string(g_run_index) + " out of range: the matrix of " +
-                       doc.file().string() + " has " + std::to_string(runs.size()) + " runs (0.." +
-                       std::to_string(runs.size() - 1) + "; see cfma train --list)");
-    selected = {runs[static_cast<std::size_t>(g_run_index)]};
-  }
+  const auto selected = selected_runs(doc, runs);
   const WorkPaths paths{run_config.workdir};
   auto& comm = par::World::comm();
   if (!std::filesystem::exists(paths.features()))
@@ -79,7 +92,8 @@ const Registrar train_stage{Stage{
     [](CLI::App& app) {
       g_run_index_option = app.add_option("--run-index", g_run_index, "train only run I of the matrix (job arrays; see --list)");
       app.add_flag("--list", g_list, "print the run matrix with its indices and exit");
-    }}};
+    },
+    lock_scope}};
 
 }  // namespace
 }  // namespace cfma::jobs

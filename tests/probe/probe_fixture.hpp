@@ -169,7 +169,10 @@ inline void write_workdir(const WorkPaths& paths, std::int64_t rows, const std::
       f.create<float>("/layers/" + layers[l], {static_cast<hsize_t>(rows), width});
       f.write_rows<float>("/layers/" + layers[l], 0, root ? static_cast<hsize_t>(rows) : 0, v.data());
     }
+    f.close();
+    if (root) write_manifest(paths.activations(run), StageKey{"extract", {{"run", run}}});
   }
+  if (root) store::write_activations_index(paths, runs);  // as a finished extract stage leaves it
   par::World::comm().barrier();
 }
 

@@ -1,6 +1,8 @@
 #include "cfma/core/atomic_file.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
@@ -31,28 +33,44 @@ void AtomicOutput::commit() {
   done_ = true;
 }
 
+void write_file(const std::filesystem::path& path, std::string_view content) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) throw Error(path.string() + ": cannot create: " + std::strerror(errno));
+  auto fail = [&](const char* what) {
+    const int saved = errno;
+    ::close(fd);
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);  // never leave a truncated file behind
+    throw Error(path.string() + ": " + what + ": " + std::strerror(saved));
+  };
+  std::size_t written = 0;
+  while (written < content.size()) {
+    const auto n = ::write(fd, content.data() + written, content.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("write failed");
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 && errno != EINVAL) fail("fsync failed");
+  if (::close(fd) != 0) {
+    const int saved = errno;
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);
+    throw Error(path.string() + ": close failed: " + std::strerror(saved));
+  }
+}
+
 void write_file_atomic(const std::filesystem::path& path, std::string_view content) {
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   auto temp = path;
   temp += ".tmp-" + std::to_string(::getpid());
-  {
-    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) throw Error(temp.string() + ": cannot create");
-    std::size_t written = 0;
-    while (written < content.size()) {
-      const auto n = ::write(fd, content.data() + written, content.size() - written);
-      if (n <= 0) {
-        ::close(fd);
-        throw Error(temp.string() + ": write failed");
-      }
-      written += static_cast<std::size_t>(n);
-    }
-    ::fsync(fd);
-    ::close(fd);
-  }
+  write_file(temp, content);
   std::error_code ec;
   std::filesystem::rename(temp, path, ec);
-  if (ec) throw Error(path.string() + ": cannot move into place: " + ec.message());
+  if (ec) {
+    std::error_code ignored;
+    std::filesystem::remove(temp, ignored);
+    throw Error(path.string() + ": cannot move into place: " + ec.message());
+  }
 }
 
 std::string read_file(const std::filesystem::path& path) {

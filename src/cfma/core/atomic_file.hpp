@@ -28,6 +28,9 @@ class AtomicOutput {
   bool done_ = false;
 };
 
+// Writes `content` to `path` (checked write, fsync and close; on failure the file is removed
+// and the error names it with the system's reason, e.g. "No space left on device").
+void write_file(const std::filesystem::path& path, std::string_view content);
 // Writes `content` to `path` atomically (temp + fsync + rename).
 void write_file_atomic(const std::filesystem::path& path, std::string_view content);
 std::string read_file(const std::filesystem::path& path);

@@ -26,6 +26,9 @@ void write_manifest(const std::filesystem::path& output, const StageKey& key,
   m["config"] = key.config;
   m["inputs"] = key.inputs;
   m["cfma_version"] = CFMA_VERSION;
+  // A truncated or replaced output no longer matches its manifest (read_manifest).
+  std::error_code ec;
+  if (const auto bytes = std::filesystem::file_size(output, ec); !ec) m["output_bytes"] = bytes;
   const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
@@ -40,7 +43,13 @@ std::optional<nlohmann::json> read_manifest(const std::filesystem::path& output)
   const auto path = manifest_path(output);
   if (!std::filesystem::exists(path)) return std::nullopt;
   try {
-    return nlohmann::json::parse(read_file(path));
+    auto m = nlohmann::json::parse(read_file(path));
+    if (m.contains("output_bytes")) {
+      std::error_code ec;
+      const auto bytes = std::filesystem::file_size(output, ec);
+      if (ec || bytes != m["output_bytes"].get<std::uintmax_t>()) return std::nullopt;  // truncated or replaced
+    }
+    return m;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;  // a damaged manifest means "recompute", never "accept"
   }

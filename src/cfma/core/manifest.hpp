@@ -22,6 +22,8 @@ struct StageKey {
 // Writes the manifest: key, hash, version, time, plus `extra` (counts, skipped examples...).
 void write_manifest(const std::filesystem::path& output, const StageKey& key,
                     const nlohmann::json& extra = nlohmann::json::object());
+// The manifest, or nullopt when there is none, it is damaged, or the output's size differs
+// from the one recorded (a truncated or replaced output is never accepted).
 std::optional<nlohmann::json> read_manifest(const std::filesystem::path& output);
 bool is_up_to_date(const std::filesystem::path& output, const StageKey& key);
 // Fingerprint of an upstream output for use in StageKey::inputs: its manifest hash when it

@@ -3,6 +3,7 @@
 //   features.h5                       preprocess
 //   runs/<arch>-<task>-s<seed>/       train (model.pt, checkpoint.pt, history.csv, manifest.json)
 //   activations/<run>.h5              extract; untrained twins are "<arch>-untrained-s<seed>"
+//   activations/index.json            extract, when every run is extracted: the runs' files
 //   results/probes.csv, probes.json   probe
 //   results/similarity.h5, .csv       similarity
 //   report/index.html                 report
@@ -22,6 +23,9 @@ struct WorkPaths {
   std::filesystem::path activations(const std::string& run) const {
     return activations_dir() / (run + ".h5");
   }
+  // Written last by a finished extract stage; the probe and similarity stages read the runs it
+  // lists (a run missing from a failed or stopped extract is never taken for the whole study).
+  std::filesystem::path activations_index() const { return activations_dir() / "index.json"; }
   std::filesystem::path results() const { return workdir / "results"; }
   std::filesystem::path report() const { return workdir / "report"; }
 };

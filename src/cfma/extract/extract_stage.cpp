@@ -18,6 +18,7 @@
 #include "cfma/extract/plan.hpp"
 #include "cfma/extract/reduce.hpp"
 #include "cfma/nn/architectures.hpp"
+#include "cfma/par/test_fault.hpp"
 #include "cfma/par/world.hpp"
 #include "cfma/store/feature_sets.hpp"
 #include "cfma/store/h5.hpp"
@@ -76,7 +77,8 @@ nn::Net load_network(const ExtractRun& run, const fs::path& model_dir, const Ext
   return net;
 }
 
-void extract_one(const boost::mpi::communicator& comm, const ExtractRun& run, const ExtractConfig& config,
+// Returns false when the run has none of the layers (no file).
+bool extract_one(const boost::mpi::communicator& comm, const ExtractRun& run, const ExtractConfig& config,
                  const train::TrainConfig& train_config, const WorkPaths& paths, train::MelDataset& data,
                  const std::string& features_fp, const ExtractStageOptions& options) {
   const bool root = comm.rank() == 0;
@@ -86,7 +88,7 @@ void extract_one(const boost::mpi::communicator& comm, const ExtractRun& run, co
     if (root)
       spdlog::info("extract: {} skipped: architecture {} has none of extract.layers ({})", run.name, run.arch,
                    join(config.layers));
-    return;
+    return false;
   }
   const auto model_dir = paths.run_dir(run.name);
   nlohmann::json inputs = {{"features", features_fp}};
@@ -97,7 +99,7 @@ void extract_one(const boost::mpi::communicator& comm, const ExtractRun& run, co
   boost::mpi::broadcast(comm, up_to_date, 0);
   if (up_to_date) {
     spdlog::info("extract: {} up to date, skipped", output.string());
-    return;
+    return true;
   }
 
   nn::ModelSpec spec;
@@ -144,13 +146,20 @@ void extract_one(const boost::mpi::communicator& comm, const ExtractRun& run, co
       const std::int64_t b = mine.begin + round;
       std::vector<std::int64_t> rows;
       std::map<std::string, at::Tensor> captured;
-      if (b < mine.end) {
-        rows = batches[static_cast<std::size_t>(b)];
-        at::Tensor x, y;
-        data.load(rows, x, y);
-        torch::NoGradGuard no_grad;
-        net->forward(x, layers, &captured);
+      std::string error;
+      try {
+        if (b < mine.end) {
+          rows = batches[static_cast<std::size_t>(b)];
+          at::Tensor x, y;
+          data.load(rows, x, y);
+          torch::NoGradGuard no_grad;
+          net->forward(x, layers, &captured);
+        }
+        par::test_fault_point("extract");
+      } catch (const std::exception& e) {
+        error = e.what();
       }
+      par::check_all(comm, error);  // before the collective writes
       // Rows ascending for the collective write (test rows may be in numpy order).
       std::vector<std::size_t> order(rows.size());
       std::iota(order.begin(), order.end(), 0);
@@ -177,6 +186,7 @@ void extract_one(const boost::mpi::communicator& comm, const ExtractRun& run, co
     // Every layer the architecture has, captured or not: lets the probe stage tell a layer the
     // architecture lacks (skipped) from one the extraction left out (an error).
     file.set_attr("arch_layers", join(nn::layer_ids(run.arch), ","));
+    file.close();  // collective; a failed close throws on every rank: no rename, no manifest
   }
   // Every rank has closed the file (collectively); rank 0 renames it and writes the manifest,
   // and every rank learns whether that worked.
@@ -186,6 +196,7 @@ void extract_one(const boost::mpi::communicator& comm, const ExtractRun& run, co
     write_manifest(output, key, {{"layers", layers}});
     spdlog::info("extract: wrote {} ({} layers)", output.string(), layers.size());
   });
+  return true;
 }
 
 }  // namespace
@@ -200,8 +211,14 @@ void run_extract_stage(const boost::mpi::communicator& comm, const WorkPaths& pa
       throw ModelError(paths.run_dir(run.name).string() + ": no finished model (run the train stage first)");
   const auto features_fp = output_fingerprint(paths.features());
   train::MelDataset data(paths.features(), train::Task::family, comm);
-  for (const auto& run : runs) extract_one(comm, run, config, train_config, paths, data, features_fp, options);
+  // The index goes first and comes back last: while it is absent, the probe and similarity
+  // stages refuse the activations (a failed or stopped extract leaves runs missing).
+  par::on_root(comm, [&] { fs::remove(paths.activations_index()); });
+  std::vector<std::string> extracted;
+  for (const auto& run : runs)
+    if (extract_one(comm, run, config, train_config, paths, data, features_fp, options)) extracted.push_back(run.name);
   if (par::stop_agreed(comm)) throw Interrupted("extract: stopped by signal after its last run");
+  par::on_root(comm, [&] { store::write_activations_index(paths, extracted); });
 }
 
 }  // namespace cfma::extract

@@ -85,16 +85,30 @@ bool stop_agreed(const boost::mpi::communicator& comm) {
   return any != 0;
 }
 
-void check_all(const boost::mpi::communicator& comm, const std::string& local_error) {
+namespace {
+bool g_last_agreement_failed = false;
+bool g_unclosed_hdf5_file = false;
+}  // namespace
+
+std::string agreed_error(const boost::mpi::communicator& comm, const std::string& local_error) {
   const int failed_here = local_error.empty() ? comm.size() : comm.rank();
   int first_failed = 0;
   boost::mpi::all_reduce(comm, failed_here, first_failed, boost::mpi::minimum<int>());
-  if (first_failed == comm.size()) return;
+  g_last_agreement_failed = first_failed != comm.size();
+  if (!g_last_agreement_failed) return {};
   std::string message = local_error;
   boost::mpi::broadcast(comm, message, first_failed);
   if (comm.size() > 1 && message.rfind("[rank ", 0) != 0)
     message = "[rank " + std::to_string(first_failed) + "] " + message;
-  throw Error(message);
+  return message;
 }
+
+void check_all(const boost::mpi::communicator& comm, const std::string& local_error) {
+  if (auto message = agreed_error(comm, local_error); !message.empty()) throw Error(message);
+}
+
+bool unwinding_agreed_failure() { return g_last_agreement_failed; }
+void note_unclosed_hdf5_file() { g_unclosed_hdf5_file = true; }
+bool unclosed_hdf5_file() { return g_unclosed_hdf5_file; }
 
 }  // namespace cfma::par

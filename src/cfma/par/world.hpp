@@ -46,20 +46,40 @@ std::string shared_tag(const boost::mpi::communicator& comm);
 // leave the collective section together) after a rank-local error. The message of the
 // lowest failing rank is propagated, prefixed with its rank.
 void check_all(const boost::mpi::communicator& comm, const std::string& local_error);
-// Collective: runs `work` on rank 0 only, then every rank learns whether it threw (check_all)
-// and throws its message. For root-only writes: a bare barrier after them leaves the other
-// ranks waiting forever when rank 0 fails.
+// The agreement of check_all without the throw: "" when no rank failed, else the message of
+// the lowest failing rank (prefixed with its rank) on every rank.
+std::string agreed_error(const boost::mpi::communicator& comm, const std::string& local_error);
+// True while the latest agreement (check_all, agreed_error) on this process found a failure:
+// an exception unwinding from it is known to every rank, so collective cleanup (closing a
+// parallel HDF5 file) is safe. Any other exception may be this rank's alone.
+bool unwinding_agreed_failure();
+// Set when an HDF5 file stays open: abandoned by a rank unwinding from an error the others may
+// not share (a collective close would hang), or a close that failed (disk full while flushing:
+// HDF5 then keeps a half-closed file). HDF5 touches such a file again at MPI_Finalize or exit
+// and crashes, so the CLI ends the process without either after printing the error.
+void note_unclosed_hdf5_file();
+bool unclosed_hdf5_file();
+// Collective: runs `work` on every rank, then every rank learns whether some rank threw
+// (check_all) and throws the lowest failing rank's message. For rank-local work before a
+// collective: a rank that throws there would leave the others waiting inside it.
 template <class F>
-void on_root(const boost::mpi::communicator& comm, F&& work) {
+void all_or_none(const boost::mpi::communicator& comm, F&& work) {
   std::string error;
-  if (comm.rank() == 0) {
-    try {
-      work();
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
+  try {
+    work();
+  } catch (const std::exception& e) {
+    error = e.what();
   }
   check_all(comm, error);
+}
+// Collective: runs `work` on rank 0 only, then every rank learns whether it threw. For
+// root-only writes: a bare barrier after them leaves the other ranks waiting forever when
+// rank 0 fails.
+template <class F>
+void on_root(const boost::mpi::communicator& comm, F&& work) {
+  all_or_none(comm, [&] {
+    if (comm.rank() == 0) work();
+  });
 }
 
 // Collective: true on every rank when a stop signal reached any rank (core/stop_signal.hpp).

@@ -11,6 +11,7 @@
 #include "cfma/core/log.hpp"
 #include "cfma/data/nsynth.hpp"
 #include "cfma/dsp/feature_extractor.hpp"
+#include "cfma/par/test_fault.hpp"
 #include "cfma/par/world.hpp"
 #include "cfma/preprocess/labels_writer.hpp"
 #include "cfma/store/h5.hpp"
@@ -85,7 +86,10 @@ std::int64_t write_features_file(const boost::mpi::communicator& comm, const std
   ProgressMeter progress("preprocess", n);
   std::string error;
   for (std::int64_t round = start_round; round < rounds; ++round) {
-    if (par::stop_agreed(comm)) return round;  // rounds before it are written; the file closes
+    if (par::stop_agreed(comm)) {
+      file.close();  // rounds before this one are written and kept for the next attempt
+      return round;
+    }
     const auto begin = std::min(block.end, block.begin + round * chunk_examples);
     const auto end = std::min(block.end, begin + chunk_examples);
     try {
@@ -97,7 +101,8 @@ std::int64_t write_features_file(const boost::mpi::communicator& comm, const std
         for (std::size_t k = 0; k < specs.size(); ++k)
           std::copy(note.hand[k].begin(), note.hand[k].end(), hand[k].begin() + j * spec_width[k]);
       }
-    } catch (const Error& e) {
+      par::test_fault_point("preprocess");
+    } catch (const std::exception& e) {
       error = e.what();  // the audio was validated; this is an I/O failure since then
     }
     par::check_all(comm, error);
@@ -112,7 +117,8 @@ std::int64_t write_features_file(const boost::mpi::communicator& comm, const std
   }
   if (root) progress.finish(n);
   write_attributes(file, config_key, n, selection, features_config, frames);
+  file.close();  // collective; a failed close (disk full while flushing) throws on every rank
   return rounds;
-}  // the file is closed collectively
+}
 
 }  // namespace cfma::preprocess

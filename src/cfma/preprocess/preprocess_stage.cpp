@@ -70,6 +70,9 @@ bool run_preprocess_stage(const boost::mpi::communicator& comm, const WorkPaths&
       } else {
         spdlog::info("preprocess: resuming {} from round {} of {}", partial.string(), start_round,
                      write_rounds(n, comm.size()));
+        // Rewritten only when this attempt stops cleanly: an attempt that fails may leave the
+        // file damaged, and the next one then starts afresh.
+        fs::remove(partial_state);
       }
     } catch (const std::exception& e) {
       error = e.what();
@@ -78,7 +81,15 @@ bool run_preprocess_stage(const boost::mpi::communicator& comm, const WorkPaths&
   par::check_all(comm, error);
   boost::mpi::broadcast(comm, start_round, 0);
   const auto rounds = write_rounds(n, comm.size());
-  const auto done = write_features_file(comm, partial, selection, data_config, features_config, key.hash(), start_round);
+  std::int64_t done = 0;
+  try {
+    done = write_features_file(comm, partial, selection, data_config, features_config, key.hash(), start_round);
+  } catch (...) {
+    // A failed write leaves no resumable state (above): free the space the file takes.
+    std::error_code ignored;
+    if (root) fs::remove(partial, ignored);
+    throw;
+  }
   if (root) {
     try {
       if (done < rounds) {

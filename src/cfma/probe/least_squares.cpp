@@ -6,6 +6,7 @@
 
 #include "cfma/core/error.hpp"
 #include "cfma/par/reduce.hpp"
+#include "cfma/par/world.hpp"
 
 namespace cfma::probe {
 
@@ -40,10 +41,12 @@ LinearModel solve_ldlt(const boost::mpi::communicator& comm, LocalRows& rows, co
   Eigen::Map<Eigen::MatrixXd> gram(buffer.data(), d, d);
   Eigen::Map<Eigen::VectorXd> col_sum(buffer.data() + d * d, d);
   Eigen::Map<Eigen::MatrixXd> xty(buffer.data() + d * d + d, d, t);
-  rows.for_each_chunk([&](std::int64_t first, const ConstRowBlock& x) {
-    gram.selfadjointView<Eigen::Lower>().rankUpdate(x.transpose());
-    col_sum += x.colwise().sum().transpose();
-    xty.noalias() += x.transpose() * yc.middleRows(first, x.rows());
+  par::all_or_none(comm, [&] {  // a failed read on one rank stops every rank before the reduction
+    rows.for_each_chunk([&](std::int64_t first, const ConstRowBlock& x) {
+      gram.selfadjointView<Eigen::Lower>().rankUpdate(x.transpose());
+      col_sum += x.colwise().sum().transpose();
+      xty.noalias() += x.transpose() * yc.middleRows(first, x.rows());
+    });
   });
   reduce(comm, buffer);
   const Eigen::VectorXd mean = col_sum / n;
@@ -90,9 +93,11 @@ LinearModel solve_cg(const boost::mpi::communicator& comm, LocalRows& rows, cons
   const Eigen::Index d = rows.cols(), t = yc.cols();
   // Right-hand side pass: [X'1 (D), X'Yc (D x T)].
   Eigen::VectorXd buffer = Eigen::VectorXd::Zero(d + d * t);
-  rows.for_each_chunk([&](std::int64_t first, const ConstRowBlock& x) {
-    buffer.head(d) += x.colwise().sum().transpose();
-    Eigen::Map<Eigen::MatrixXd>(buffer.data() + d, d, t).noalias() += x.transpose() * yc.middleRows(first, x.rows());
+  par::all_or_none(comm, [&] {  // a failed read on one rank stops every rank before the reduction
+    rows.for_each_chunk([&](std::int64_t first, const ConstRowBlock& x) {
+      buffer.head(d) += x.colwise().sum().transpose();
+      Eigen::Map<Eigen::MatrixXd>(buffer.data() + d, d, t).noalias() += x.transpose() * yc.middleRows(first, x.rows());
+    });
   });
   reduce(comm, buffer);
   const Eigen::VectorXd mean = buffer.head(d) / n;
@@ -104,9 +109,11 @@ LinearModel solve_cg(const boost::mpi::communicator& comm, LocalRows& rows, cons
   auto apply = [&](const Eigen::MatrixXd& p) {
     product.setZero();
     Eigen::Map<Eigen::MatrixXd> acc(product.data(), d, t);
-    rows.for_each_chunk([&](std::int64_t, const ConstRowBlock& x) {
-      xp.noalias() = x * p;
-      acc.noalias() += x.transpose() * xp;
+    par::all_or_none(comm, [&] {  // a failed read on one rank stops every rank before the reduction
+      rows.for_each_chunk([&](std::int64_t, const ConstRowBlock& x) {
+        xp.noalias() = x * p;
+        acc.noalias() += x.transpose() * xp;
+      });
     });
     reduce(comm, product);
     Eigen::MatrixXd q = acc;
@@ -179,11 +186,13 @@ RegressionMetrics evaluate_linear(const boost::mpi::communicator& comm, LocalRow
   Eigen::VectorXd buffer = Eigen::VectorXd::Zero(2 * t);
   buffer.tail(t) = (targets.rowwise() - y_mean.transpose()).colwise().squaredNorm().transpose();
   Eigen::MatrixXd residual;
-  rows.for_each_chunk([&](std::int64_t first, const ConstRowBlock& x) {
-    residual.noalias() = x * model.weights;
-    residual.rowwise() += model.intercept.transpose();
-    residual -= targets.middleRows(first, x.rows());
-    buffer.head(t) += residual.colwise().squaredNorm().transpose();
+  par::all_or_none(comm, [&] {  // a failed read on one rank stops every rank before the reduction
+    rows.for_each_chunk([&](std::int64_t first, const ConstRowBlock& x) {
+      residual.noalias() = x * model.weights;
+      residual.rowwise() += model.intercept.transpose();
+      residual -= targets.middleRows(first, x.rows());
+      buffer.head(t) += residual.colwise().squaredNorm().transpose();
+    });
   });
   reduce(comm, buffer);
   RegressionMetrics metrics;

@@ -103,8 +103,10 @@ ColumnStats column_stats(const boost::mpi::communicator& comm, LocalRows& rows) 
   stats.mean = buffer.tail(d) / buffer[0];
   // Pass 2: centred sums of squares.
   Eigen::VectorXd squares = Eigen::VectorXd::Zero(d);
-  rows.for_each_chunk([&](std::int64_t, const ConstRowBlock& x) {
-    squares += (x.rowwise() - stats.mean.transpose()).colwise().squaredNorm().transpose();
+  par::all_or_none(comm, [&] {  // a failed read on one rank stops every rank before the reduction
+    rows.for_each_chunk([&](std::int64_t, const ConstRowBlock& x) {
+      squares += (x.rowwise() - stats.mean.transpose()).colwise().squaredNorm().transpose();
+    });
   });
   par::all_reduce_sum(comm, {squares.data(), static_cast<std::size_t>(squares.size())});
   stats.sd = (squares / static_cast<double>(stats.count)).cwiseSqrt();

@@ -5,6 +5,7 @@
 
 #include "cfma/core/error.hpp"
 #include "cfma/par/reduce.hpp"
+#include "cfma/par/world.hpp"
 
 namespace cfma::probe {
 
@@ -30,7 +31,7 @@ void check_labels(std::span<const int> labels, const LocalRows& rows, int classe
 LogisticModel fit_logistic(const boost::mpi::communicator& comm, LocalRows& rows,
                            std::span<const int> labels, int classes, double C,
                            const LbfgsOptions& options) {
-  check_labels(labels, rows, classes);
+  par::all_or_none(comm, [&] { check_labels(labels, rows, classes); });
   const Eigen::Index d = rows.cols(), k = classes;
   const double n = static_cast<double>(par::all_reduce_sum(comm, rows.rows()));
   if (n == 0) throw ProbeError("logistic probe: no training rows");
@@ -45,25 +46,27 @@ LogisticModel fit_logistic(const boost::mpi::communicator& comm, LocalRows& rows
     Eigen::Map<Eigen::MatrixXd> gw(buffer.data() + 1, d, k);
     Eigen::Map<Eigen::VectorXd> gb(buffer.data() + 1 + d * k, k);
     double loss = 0;
-    rows.for_each_chunk([&](std::int64_t first, const ConstRowBlock& x) {
-      for (std::int64_t r0 = 0; r0 < x.rows(); r0 += block) {
-        const std::int64_t m = std::min(block, x.rows() - r0);
-        const auto xb = x.middleRows(r0, m);
-        z.noalias() = xb * w;
-        z.rowwise() += b.transpose();
-        for (Eigen::Index i = 0; i < m; ++i) {
-          const int y = labels[static_cast<std::size_t>(first + r0 + i)];
-          const double zmax = z.row(i).maxCoeff();
-          const double zy = z(i, y);
-          double s = 0;
-          for (Eigen::Index c = 0; c < k; ++c) s += (z(i, c) = std::exp(z(i, c) - zmax));
-          loss += zmax + std::log(s) - zy;
-          z.row(i) /= s;
-          z(i, y) -= 1.0;  // softmax - onehot
+    par::all_or_none(comm, [&] {  // a failed read on one rank stops every rank before the reduction
+      rows.for_each_chunk([&](std::int64_t first, const ConstRowBlock& x) {
+        for (std::int64_t r0 = 0; r0 < x.rows(); r0 += block) {
+          const std::int64_t m = std::min(block, x.rows() - r0);
+          const auto xb = x.middleRows(r0, m);
+          z.noalias() = xb * w;
+          z.rowwise() += b.transpose();
+          for (Eigen::Index i = 0; i < m; ++i) {
+            const int y = labels[static_cast<std::size_t>(first + r0 + i)];
+            const double zmax = z.row(i).maxCoeff();
+            const double zy = z(i, y);
+            double s = 0;
+            for (Eigen::Index c = 0; c < k; ++c) s += (z(i, c) = std::exp(z(i, c) - zmax));
+            loss += zmax + std::log(s) - zy;
+            z.row(i) /= s;
+            z(i, y) -= 1.0;  // softmax - onehot
+          }
+          gw.noalias() += xb.transpose() * z;
+          gb += z.colwise().sum().transpose();
         }
-        gw.noalias() += xb.transpose() * z;
-        gb += z.colwise().sum().transpose();
-      }
+      });
     });
     buffer[0] = loss;
     par::all_reduce_sum(comm, {buffer.data(), static_cast<std::size_t>(buffer.size())});
@@ -90,17 +93,19 @@ ClassificationMetrics evaluate_logistic(const boost::mpi::communicator& comm, Lo
                      " features, rows have " + std::to_string(rows.cols()));
   double sums[3] = {0, 0, 0};  // correct, log-loss, count
   Eigen::MatrixXd z;
-  rows.for_each_chunk([&](std::int64_t first, const ConstRowBlock& x) {
-    z.noalias() = x * model.weights;
-    z.rowwise() += model.intercept.transpose();
-    for (Eigen::Index i = 0; i < z.rows(); ++i) {
-      const int y = labels[static_cast<std::size_t>(first + i)];
-      Eigen::Index best = 0;
-      const double zmax = z.row(i).maxCoeff(&best);
-      sums[0] += best == y ? 1.0 : 0.0;
-      sums[1] += zmax + std::log((z.row(i).array() - zmax).exp().sum()) - z(i, y);
-    }
-    sums[2] += static_cast<double>(x.rows());
+  par::all_or_none(comm, [&] {  // a failed read on one rank stops every rank before the reduction
+    rows.for_each_chunk([&](std::int64_t first, const ConstRowBlock& x) {
+      z.noalias() = x * model.weights;
+      z.rowwise() += model.intercept.transpose();
+      for (Eigen::Index i = 0; i < z.rows(); ++i) {
+        const int y = labels[static_cast<std::size_t>(first + i)];
+        Eigen::Index best = 0;
+        const double zmax = z.row(i).maxCoeff(&best);
+        sums[0] += best == y ? 1.0 : 0.0;
+        sums[1] += zmax + std::log((z.row(i).array() - zmax).exp().sum()) - z(i, y);
+      }
+      sums[2] += static_cast<double>(x.rows());
+    });
   });
   par::all_reduce_sum(comm, std::span<double>(sums, 3));
   if (sums[2] == 0) throw ProbeError("logistic probe: no rows to evaluate");

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "cfma/core/error.hpp"
+#include "cfma/par/test_fault.hpp"
 #include "cfma/par/world.hpp"
 #include "cfma/probe/least_squares.hpp"
 #include "cfma/probe/local_rows.hpp"
@@ -121,8 +122,11 @@ SetProbe probe_feature_set(const boost::mpi::communicator& comm, const store::Fe
                          static_cast<double>(set.columns()) * sizeof(double);
     // Every rank must agree on the mode only for performance; results do not depend on it.
     const bool in_memory = bytes <= config.memory_mb * 1024.0 * 1024.0;
-    primal_train.emplace(set, train_rows, config.chunk_rows, in_memory);
-    primal_test.emplace(set, test_rows, config.chunk_rows, in_memory);
+    par::all_or_none(comm, [&] {  // in memory, the rows are read here: on each rank separately
+      primal_train.emplace(set, train_rows, config.chunk_rows, in_memory);
+      primal_test.emplace(set, test_rows, config.chunk_rows, in_memory);
+      par::test_fault_point("probe");
+    });
     const ColumnStats train_stats = column_stats(comm, *primal_train);
     const ColumnStats test_stats = column_stats(comm, *primal_test);  // also validates the test rows
     primal_train->standardise(train_stats.mean, train_stats.inv_scale());

@@ -10,6 +10,7 @@
 
 #include "cfma/core/error.hpp"
 #include "cfma/par/reduce.hpp"
+#include "cfma/par/test_fault.hpp"
 #include "cfma/par/world.hpp"
 
 namespace cfma::probe {
@@ -87,6 +88,7 @@ RowSpace reduce_to_row_space(const boost::mpi::communicator& comm, const store::
       grams.leftCols(n).noalias() = train * train.transpose();
       grams.rightCols(n_test).noalias() = train * test.transpose();
     }
+    par::test_fault_point("probe");
   } catch (const std::exception& e) {
     error = e.what();
   }

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include "cfma/core/atomic_file.hpp"
+#include "cfma/par/test_fault.hpp"
 #include "cfma/report/svg.hpp"
 
 namespace cfma::report {
@@ -29,7 +31,8 @@ std::string table_html(const Table& t, std::size_t max_rows) {
 
 std::string FigureWriter::add(const std::string& stem, const std::string& svg) {
   const std::string name = stem + ".svg";
-  std::ofstream(dir / name) << svg;
+  write_file(dir / name, svg);
+  par::test_fault_point("report");
   ++figures;
   return "<img src='" + name + "' alt='" + escape_xml(stem) + "'>\n";
 }

@@ -1,6 +1,5 @@
 #include "cfma/report/report_stage.hpp"
 
-#include <fstream>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -25,28 +24,35 @@ StageKey report_stage_key(const WorkPaths& paths, const ReportConfig& config) {
 
 void run_report_stage(const boost::mpi::communicator& comm, const WorkPaths& paths, const std::string& name,
                       const ReportConfig& config, bool force) {
-  const auto index = paths.report() / "index.html";
-  const auto key = report_stage_key(paths, config);
-  std::string error;
-  if (comm.rank() == 0) {
-    try {
-      if (!force && is_up_to_date(index, key)) {
-        spdlog::info("report: {} is up to date, skipped", index.string());
-      } else {
-        AtomicOutput out(paths.report(), std::to_string(::getpid()));
-        fs::create_directories(out.temp_path());
-        FigureWriter figures{out.temp_path()};
-        std::ofstream(out.temp_path() / "index.html") << report_page(paths, name, config, figures);
-        fs::remove_all(paths.report());
-        out.commit();
-        write_manifest(index, key, {{"figures", figures.figures}});
-        spdlog::info("report: wrote {} ({} figures)", index.string(), figures.figures);
-      }
-    } catch (const Error& e) {
-      error = e.what();
+  // The report is written by rank 0 alone; every rank learns the outcome.
+  par::on_root(comm, [&] {
+    const auto index = paths.report() / "index.html";
+    const auto key = report_stage_key(paths, config);
+    if (!force && is_up_to_date(index, key)) {
+      spdlog::info("report: {} is up to date, skipped", index.string());
+      return;
     }
-  }
-  par::check_all(comm, error);
+    const auto tag = std::to_string(::getpid());
+    AtomicOutput out(paths.report(), tag);
+    fs::create_directories(out.temp_path());
+    FigureWriter figures{out.temp_path()};
+    write_file(out.temp_path() / "index.html", report_page(paths, name, config, figures));
+    // The previous report stays in place until the new one is complete: moved aside, replaced,
+    // then removed (a directory cannot be renamed over a non-empty one).
+    auto previous = paths.report();
+    previous += ".old-" + tag;
+    if (fs::exists(paths.report())) fs::rename(paths.report(), previous);
+    try {
+      out.commit();
+    } catch (...) {
+      std::error_code ignored;
+      if (fs::exists(previous)) fs::rename(previous, paths.report(), ignored);
+      throw;
+    }
+    fs::remove_all(previous);
+    write_manifest(index, key, {{"figures", figures.figures}});
+    spdlog::info("report: wrote {} ({} figures)", index.string(), figures.figures);
+  });
 }
 
 }  // namespace cfma::report

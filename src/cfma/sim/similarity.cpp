@@ -11,6 +11,7 @@
 #include "cfma/core/error.hpp"
 #include "cfma/core/random.hpp"
 #include "cfma/par/reduce.hpp"
+#include "cfma/par/test_fault.hpp"
 #include "cfma/par/world.hpp"
 #include "cfma/sim/accumulator.hpp"
 
@@ -319,7 +320,9 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
 
   const Rows train = sorted_rows("train", train_rows);
   std::vector<store::FeatureReader> readers;
-  for (const auto& set : sets) readers.emplace_back(set);
+  collective_step(comm, [&] {  // opens every set's files, on each rank separately
+    for (const auto& set : sets) readers.emplace_back(set);
+  });
   std::vector<Vector> means;  // computed on the first pass that is not restored
 
   std::vector<SplitResult> results;
@@ -351,6 +354,7 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
     }
     if (means.empty()) means = train_means(readers, train, config.chunk_rows, comm);
     collective_step(comm, [&] {
+      par::test_fault_point("similarity");
       std::vector<double> buffer;
       Matrix stacked;  // every feature-space set's chunk, read once for all its pairs
       for (const auto& unit : work_units(static_cast<std::int64_t>(rows.size()), plan.minibatch,

@@ -5,7 +5,11 @@
 #include <map>
 #include <numeric>
 
+#include <nlohmann/json.hpp>
+
+#include "cfma/core/atomic_file.hpp"
 #include "cfma/core/error.hpp"
+#include "cfma/core/manifest.hpp"
 #include "cfma/core/random.hpp"
 #include "cfma/store/h5.hpp"
 #include "cfma/store/schema.hpp"
@@ -15,10 +19,26 @@ namespace cfma::store {
 std::vector<std::filesystem::path> activation_files(const WorkPaths& paths) {
   std::vector<std::filesystem::path> files;
   if (!std::filesystem::is_directory(paths.activations_dir())) return files;
-  for (const auto& entry : std::filesystem::directory_iterator(paths.activations_dir()))
-    if (entry.is_regular_file() && entry.path().extension() == ".h5") files.push_back(entry.path());
+  const auto index_path = paths.activations_index();
+  if (!std::filesystem::exists(index_path))
+    throw StoreError(index_path.string() + ": missing: the extract stage has not finished (run extract)");
+  const auto index = nlohmann::json::parse(read_file(index_path), nullptr, false);
+  if (index.is_discarded() || !index.contains("runs") || !index["runs"].is_array())
+    throw StoreError(index_path.string() + ": damaged (not the JSON extract writes): run extract again");
+  for (const auto& run : index["runs"]) {
+    if (!run.is_string()) throw StoreError(index_path.string() + ": damaged (a run name is not a string)");
+    const auto file = paths.activations(run.get<std::string>());
+    if (!std::filesystem::exists(file) || !read_manifest(file))
+      throw StoreError(file.string() + ": listed by " + index_path.string() +
+                       " but missing or without its manifest: run extract again");
+    files.push_back(file);
+  }
   std::sort(files.begin(), files.end());
   return files;
+}
+
+void write_activations_index(const WorkPaths& paths, const std::vector<std::string>& runs) {
+  write_file_atomic(paths.activations_index(), nlohmann::json{{"runs", runs}}.dump(2) + "\n");
 }
 
 std::int64_t FeatureSet::columns() const {

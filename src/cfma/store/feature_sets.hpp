@@ -20,8 +20,13 @@ namespace cfma::store {
 
 class File;
 
-// The activations files of a workdir (activations/*.h5), sorted by name.
+// The activations files of a workdir, as listed by activations/index.json (the last finished
+// extract stage), sorted by name; none when there is no activations/ directory (a study
+// without extraction). Throws StoreError when activations/ exists without the index (an
+// extract stage that failed or stopped), or when a listed file or its manifest is missing.
 std::vector<std::filesystem::path> activation_files(const WorkPaths& paths);
+// Writes activations/index.json for `runs` (each activations/<run>.h5 with its manifest).
+void write_activations_index(const WorkPaths& paths, const std::vector<std::string>& runs);
 
 struct FeatureBlock {
   std::filesystem::path file;

@@ -3,6 +3,11 @@
 // driver on a communicator; row-block writes are collective (every rank calls, each with its
 // own block, possibly empty). Datasets are addressed by path ("/mel_db", "/hand/rms").
 // Only fixed-length strings are used, because parallel HDF5 cannot write variable-length data.
+//
+// Failures on a parallel file: every collective call first agrees that every rank is ready
+// (its own checks passed), then agrees on the call's outcome, so all ranks throw the same
+// StoreError together and close the file together; no rank is left inside a collective. A
+// failed HDF5 call's message keeps HDF5's innermost cause (e.g. the MPI-IO write's errno).
 #include <hdf5.h>
 #include <mpi.h>
 
@@ -29,6 +34,8 @@ class Handle {
   hid_t id() const { return id_; }
   explicit operator bool() const { return id_ >= 0; }
   void reset();
+  // Gives up ownership without closing.
+  hid_t release() { const hid_t id = id_; id_ = -1; return id; }
 
  private:
   hid_t id_ = -1;
@@ -41,6 +48,13 @@ template <class T> hid_t h5_type();
 
 class File {
  public:
+  File() = default;
+  File(File&&) noexcept = default;
+  File& operator=(File&&) noexcept = default;
+  // Closes the file if still open (status ignored: call close() to check it). A parallel file
+  // destroyed while this rank unwinds from an error the other ranks may not share is abandoned
+  // rather than closed collectively (par::note_unclosed_hdf5_file).
+  ~File();
   // Collective over `comm`: creates (truncates) `path`.
   static File create(const std::filesystem::path& path, MPI_Comm comm);
   // Collective over `comm`: opens read-only, or read-write.
@@ -89,18 +103,34 @@ class File {
   std::int64_t attr_int(const std::string& key, const std::string& object = "/") const;
   bool has_attr(const std::string& key, const std::string& object = "/") const;
 
+  // Collective on a parallel file. A failed flush or close throws: the caller must not rename
+  // the file into place or write its manifest.
   void flush();
-  void close() { file_.reset(); }
+  void close();
 
  private:
   [[noreturn]] void fail(const std::string& what) const;
+  // fail() with HDF5's cause appended (the innermost error of the current error stack).
+  [[noreturn]] void fail_h5(const std::string& what) const;
+  // Runs `step` (which may throw) and, on a parallel file, agrees on its outcome with every
+  // rank of the file's communicator: all ranks throw the lowest failing rank's message.
+  template <class F> void agreed(F&& step) const;
+  // agreed() for the collective open or create itself.
+  template <class F> void agreed_open(F&& step);
   Handle open_dataset(const std::string& name) const;
   Handle xfer_collective() const;
 
   std::filesystem::path path_;
   Handle file_;
   bool parallel_ = false;
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  int uncaught_at_open_ = 0;  // std::uncaught_exceptions() when opened
 };
+
+// HDF5's innermost error on the current error stack as text ("" when the stack is empty),
+// e.g. "file write failed ... errno = 28, error message = 'No space left on device'"; clears
+// the stack.
+std::string hdf5_error_cause();
 
 // Silences HDF5's own error stack printing; cfma reports errors itself (once per process).
 void quiet_hdf5_errors();

@@ -11,6 +11,7 @@
 #include "cfma/core/log.hpp"
 #include "cfma/core/manifest.hpp"
 #include "cfma/nn/architectures.hpp"
+#include "cfma/par/test_fault.hpp"
 #include "cfma/par/world.hpp"
 #include "cfma/train/batches.hpp"
 #include "cfma/train/checkpoint.hpp"
@@ -135,7 +136,14 @@ RunResult train_run(const RunSpec& spec, const TrainConfig& config, const RunCon
       const auto rows = local_slice(order, b, config.batch_size, comm.rank(), comm.size());
       const auto global_rows = global_batch_rows(n_train, b, config.batch_size);
       at::Tensor x, y;
-      data.load(rows, x, y);
+      std::string load_error;
+      try {
+        data.load(rows, x, y);
+        par::test_fault_point("train");
+      } catch (const std::exception& e) {
+        load_error = e.what();
+      }
+      par::check_all(comm, load_error);  // a failed read on one rank stops all before the step's collectives
       // forward -> loss / global batch -> backward -> one all-reduce (gradients, stop votes, metrics) -> SGD step
       const auto sums = step.run(x, y, global_rows, stop_requested());
       add(running, sums);
