@@ -45,7 +45,7 @@ std::string read_holder(int fd) {
 }
 }  // namespace
 
-DirLock::DirLock(const std::filesystem::path& dir, LockMode mode, const std::string& command)
+DirLock::DirLock(const std::filesystem::path& dir, LockMode mode)
     : file_(dir / ".cfma.lock") {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -71,14 +71,12 @@ DirLock::DirLock(const std::filesystem::path& dir, LockMode mode, const std::str
     throw Error(dir.string() + " is in use by another cfma job (" + (holder.empty() ? "holder unknown" : holder) +
                 "): wait for it to finish or give this one another [run].workdir");
   }
-  // Holding the lock: record who holds it (for a shared lock, the latest of its holders).
+}
+
+void DirLock::record_holder(const std::string& command) {
   const auto text = lock_holder_description(command) + "\n";
-  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
-    const int error = errno;
-    ::close(fd_);
-    fd_ = -1;
-    throw Error(file_.string() + ": cannot write the lock file: " + std::strerror(error));
-  }
+  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()))
+    throw Error(file_.string() + ": cannot write the lock file: " + std::strerror(errno));
 }
 
 DirLock::~DirLock() {
@@ -88,8 +86,11 @@ DirLock::~DirLock() {
 WorkdirLock::WorkdirLock(const boost::mpi::communicator& comm, const std::filesystem::path& workdir,
                          const std::optional<std::filesystem::path>& own_dir, const std::string& command) {
   on_root(comm, [&] {
-    workdir_.emplace(workdir, own_dir ? LockMode::shared : LockMode::exclusive, command);
-    if (own_dir) own_.emplace(*own_dir, LockMode::exclusive, command);
+    workdir_.emplace(workdir, own_dir ? LockMode::shared : LockMode::exclusive);
+    if (own_dir) own_.emplace(*own_dir, LockMode::exclusive);
+    // Once every lock is held: a job refused its own directory leaves the workdir's record alone.
+    if (own_) own_->record_holder(command);
+    workdir_->record_holder(command);
   });
 }
 

@@ -20,8 +20,11 @@ enum class LockMode { exclusive, shared };
 // holds a conflicting lock, or when the lock file cannot be created (read-only workdir).
 class DirLock {
  public:
-  DirLock(const std::filesystem::path& dir, LockMode mode, const std::string& command);
+  DirLock(const std::filesystem::path& dir, LockMode mode);
   ~DirLock();
+  // Writes this process's description into the lock file (for a shared lock: the latest of
+  // its holders), which a refused job's message quotes.
+  void record_holder(const std::string& command);
   DirLock(const DirLock&) = delete;
   DirLock& operator=(const DirLock&) = delete;
 

@@ -71,14 +71,16 @@ std::string shared_tag(const boost::mpi::communicator& comm) {
   return tag;
 }
 
-bool stop_agreed(const boost::mpi::communicator& comm) {
-  // Test-only: CFMA_TEST_UNIT_DELAY_MS slows every unit of work of every stage, so that the
-  // Slurm and signal tests can land a signal in the middle of a stage on tiny data.
+void test_unit_delay() {
   static const int delay_ms = [] {
     const char* v = std::getenv("CFMA_TEST_UNIT_DELAY_MS");
     return v ? std::atoi(v) : 0;
   }();
   if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+}
+
+bool stop_agreed(const boost::mpi::communicator& comm) {
+  test_unit_delay();
   const int here = stop_requested() ? 1 : 0;
   int any = 0;
   boost::mpi::all_reduce(comm, here, any, boost::mpi::maximum<int>());

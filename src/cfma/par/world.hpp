@@ -86,5 +86,8 @@ void on_root(const boost::mpi::communicator& comm, F&& work) {
 // Stages call it at the boundary of a unit of work, where every rank takes part. Test-only:
 // $CFMA_TEST_UNIT_DELAY_MS sleeps that long first (signals land mid-stage on tiny data).
 bool stop_agreed(const boost::mpi::communicator& comm);
+// Test-only: sleeps $CFMA_TEST_UNIT_DELAY_MS (unset: returns at once). stop_agreed calls it; so
+// does the training loop once per step (its stop vote travels in the step's all-reduce).
+void test_unit_delay();
 
 }  // namespace cfma::par

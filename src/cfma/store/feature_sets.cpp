@@ -199,7 +199,11 @@ double noise_value(std::uint64_t seed, std::int64_t row, std::int64_t col) {
                                      (static_cast<std::uint64_t>(col) << 1));
   const double u1 = (static_cast<double>(h >> 11) + 0.5) / 9007199254740992.0;
   const double u2 = (static_cast<double>(splitmix64(h) >> 11) + 0.5) / 9007199254740992.0;
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  // Rounded to float32 like every stored feature: the noise baseline then has the precision
+  // of the sets it is compared with, and its cross products are exact in double, so the
+  // similarity sums do not depend on the BLAS kernel's summation order (without the rounding
+  // its CKA values varied in the last bits from run to run).
+  return static_cast<double>(static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2)));
 }
 
 struct FeatureReader::Impl {

@@ -1,5 +1,7 @@
 #include "cfma/train/checkpoint.hpp"
 
+#include <sstream>
+
 #include <vector>
 
 #include <torch/serialize.h>
@@ -32,6 +34,14 @@ torch::serialize::InputArchive open_checkpoint(const fs::path& file) {
 
 }  // namespace
 
+void save_archive_file(torch::serialize::OutputArchive& archive, const fs::path& file) {
+  // Serialised in memory, written by write_file: LibTorch's file writer throws from its
+  // destructor when a write fails (a full disk), which ends the process in std::terminate.
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  write_file(file, bytes.view());
+}
+
 void save_checkpoint(const fs::path& file, const std::string& tag, torch::nn::Module& model,
                      torch::optim::SGD& optimizer, const Checkpoint& c) {
   torch::serialize::OutputArchive archive;
@@ -45,7 +55,7 @@ void save_checkpoint(const fs::path& file, const std::string& tag, torch::nn::Mo
   const std::string text = meta.dump();
   archive.write("meta", torch::from_blob(const_cast<char*>(text.data()), {static_cast<std::int64_t>(text.size())}, at::kChar).clone());
   AtomicOutput out(file, tag);
-  archive.save_to(out.temp_path().string());
+  save_archive_file(archive, out.temp_path());
   out.commit();
 }
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/nn/module.h>
 #include <torch/optim/sgd.h>
+#include <torch/serialize/output-archive.h>
 
 #include "cfma/train/metrics.hpp"
 
@@ -27,6 +28,9 @@ struct Checkpoint {
   nlohmann::json config;  // the stage config the key was made of (tells "stale" from "foreign")
 };
 
+// Writes a LibTorch archive to `file` with checked writes (a full disk is an Error naming the
+// file, never std::terminate).
+void save_archive_file(torch::serialize::OutputArchive& archive, const std::filesystem::path& file);
 // `tag` names the temporary (par::shared_tag).
 void save_checkpoint(const std::filesystem::path& file, const std::string& tag, torch::nn::Module& model,
                      torch::optim::SGD& optimizer, const Checkpoint& c);

@@ -3,6 +3,7 @@
 #include <torch/serialize.h>
 
 #include "cfma/core/atomic_file.hpp"
+#include "cfma/train/checkpoint.hpp"
 
 namespace cfma::train {
 
@@ -29,7 +30,7 @@ void write_final_model(const RunFiles& files, const std::string& tag, torch::nn:
   AtomicOutput out(files.model, tag);
   torch::serialize::OutputArchive archive;
   model.save(archive);
-  archive.save_to(out.temp_path().string());
+  save_archive_file(archive, out.temp_path());
   out.commit();
   write_file_atomic(files.model_json(), info.dump(2) + "\n");
   write_manifest(files.model, key, {{"final", final_metrics}});

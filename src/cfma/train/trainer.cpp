@@ -140,6 +140,7 @@ RunResult train_run(const RunSpec& spec, const TrainConfig& config, const RunCon
       try {
         data.load(rows, x, y);
         par::test_fault_point("train");
+        par::test_unit_delay();
       } catch (const std::exception& e) {
         load_error = e.what();
       }
