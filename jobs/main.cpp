@@ -84,7 +84,11 @@ void report_error(std::string message) {
                  messages[r].c_str());
   }
   std::fflush(stderr);
-  if (abort_after) MPI_Abort(MPI_Comm(World::comm()), 1);
+  if (abort_after) {
+    // Every rank is here (the gather above): wait for rank 0's lines to be out, then end.
+    MPI_Barrier(MPI_Comm(World::comm()));
+    MPI_Abort(MPI_Comm(World::comm()), 1);
+  }
 }
 
 }  // namespace

@@ -10,9 +10,10 @@ kernels_of() { sed -n 's/^BLAS: .*kernels \([A-Za-z0-9]*\),.*/\1/p'; }
 out=$(env -u OPENBLAS_CORETYPE "$cfma" --version)
 echo "$out"
 grep -q '^cfma ' <<< "$out"
-# Exit status 77 = skipped (ctest SKIP_RETURN_CODE), with the reason on the last line.
+# Exit status 77 = skipped (ctest SKIP_RETURN_CODE), the reason recorded by skip_test.
+source "$(dirname "$0")/../skip.sh"
 if ! grep -q '^BLAS: OpenBLAS' <<< "$out"; then
-  echo "SKIPPED: the BLAS is not OpenBLAS: no kernels to choose"; exit 77
+  skip_test "$build" "the BLAS is not OpenBLAS: no kernels to choose"
 fi
 auto=$(kernels_of <<< "$out")
 flags=$(grep -m1 '^flags' /proc/cpuinfo)
@@ -22,7 +23,7 @@ if has avx512f && has avx512bw && has avx512dq && has avx512vl && has avx512cd; 
 elif has avx2 && has fma; then
   [[ ! "$auto" =~ ^(Prescott|Core2|Penryn|Dunnington|Nehalem|Atom|Sandybridge)$ ]] || { echo "AVX2 CPU but kernels $auto"; exit 1; }
 else
-  echo "SKIPPED: this CPU has no AVX2/FMA: no newer kernels to choose or force"; exit 77
+  skip_test "$build" "this CPU has no AVX2/FMA: no newer kernels to choose or force"
 fi
 echo "  ok: automatic kernels $auto"
 

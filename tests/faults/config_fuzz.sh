@@ -253,7 +253,22 @@ data.sources [3]
 features.spectral_sr 0
 +features.spectral_sr 1000000000
 train.seeds [-1]
+train.seeds [1, 1]
+train.tasks ["family", "family"]
+train.architectures ["regular", "regular"]
 train.epochs -3
+train.epochs 0
+data.test_fraction 0.0
+data.test_fraction 1.0
+train.learning_rate inf
+probe.ridge inf
+probe.C inf
+run.stages []
+data.sources []
+features.hop_length 100000
+features.wavelet_widths []
+probe.targets ["family", "family"]
+similarity.measures ["linear_cka", "linear_cka"]
 +train.epochs 1000000000
 train.batch_size 0
 +train.batch_size 2000000
@@ -329,19 +344,10 @@ similarity.noise_seed -1
 train.batch_size@paper 0
 SET
 # Not asserted: values that `config check` accepts although they make no sense.
-# KNOWN GAP: train.epochs = 0 is accepted (range [0, 100000]): a "trained" net that is its init.
-# KNOWN GAP: data.test_fraction = 0.0 and = 1.0 are accepted (range [0, 1]): an empty test or
-#            an empty train split, which every later stage needs.
-# KNOWN GAP: train.learning_rate = inf (and 1e9) is accepted (only > 0 is checked).
-# KNOWN GAP: probe.ridge = inf is accepted (only >= 0 is checked).
-# KNOWN GAP: train.seeds = [1, 1] (likewise duplicate train.tasks / train.architectures) is
-#            accepted: `cfma train --list` then shows the same run name at several indices.
-# KNOWN GAP: data.sources = [] is accepted: no note can be selected (preprocess fails later).
-# KNOWN GAP: features.hop_length = 100000 is accepted with n_samples = 64000 (n_fft has the
-#            analogous n_samples >= n_fft check, hop_length none).
-# KNOWN GAP: features.wavelet_widths = [] is accepted (an empty wavelet feature set).
 # KNOWN GAP: an empty unknown section (a bare `[bogus_section]` header, no keys) is accepted.
-# Borderline, not asserted: train.momentum = 1.0 and probe.C = inf are accepted.
+# KNOWN GAP: slurm.time = "forever" and slurm.mem = "lots" are accepted (the strings go to
+#            sbatch unchecked).
+# Borderline, not asserted: train.momentum = 1.0 is accepted.
 
 # Numeric keys with no bound beyond their natural domain (the domain edge is asserted above):
 read -r -d '' no_range <<'NORANGE' || true

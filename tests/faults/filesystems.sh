@@ -8,6 +8,7 @@
 # 2. A read-only workdir: one error line naming the file, nothing else.
 # Mounting needs root (CAP_SYS_ADMIN): without it the script skips itself (exit 77).
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../skip.sh"
 rm -rf "$scratch" && mkdir -p "$scratch"
 mounts=()
 cleanup() { local m; for m in "${mounts[@]}"; do umount "$m" 2> /dev/null || true; done; }
@@ -18,8 +19,7 @@ mount_tmpfs() {  # dir, size, [ro]
   mounts+=("$1")
 }
 if ! mount_tmpfs "$scratch/probe-mount" 1m; then
-  echo "SKIP: cannot mount a tmpfs (needs root or CAP_SYS_ADMIN): disk-full and read-only workdirs untested"
-  exit 77
+  skip_test "$build" "cannot mount a tmpfs (needs root or CAP_SYS_ADMIN): disk-full and read-only workdirs untested"
 fi
 umount "$scratch/probe-mount" && mounts=()
 

@@ -191,7 +191,7 @@ std::string describe(const Range& r) {
   return s.str();
 }
 bool in_range(double v, const Range& r) {
-  if (std::isnan(v)) return false;
+  if (!std::isfinite(v)) return false;  // no key takes nan or inf
   if (r.min && (r.min_exclusive ? v <= *r.min : v < *r.min)) return false;
   if (r.max && v > *r.max) return false;
   return true;

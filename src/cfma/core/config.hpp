@@ -86,6 +86,14 @@ class ConfigSection {
   // Cross-checks between sections use them so that every config error points at its line.
   [[noreturn]] void fail(std::string_view key, const std::string& problem) const;
   [[noreturn]] void fail_element(std::string_view key, std::size_t index, const std::string& problem) const;
+  // Fails on the first element of `values` (the list read from `key`) that repeats an earlier one.
+  template <class T>
+  void check_unique(std::string_view key, const std::vector<T>& values) const {
+    for (std::size_t i = 1; i < values.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (values[i] == values[j])
+          fail_element(key, i, "repeats element " + std::to_string(j) + " (each entry once)");
+  }
 
  private:
   const toml::node* lookup(std::string_view key) const;

@@ -10,6 +10,8 @@ RunConfig parse_run_config(const ConfigDoc& doc) {
   c.name = s.get_string("name", c.name);
   c.workdir = s.get_path("workdir", c.workdir);
   c.stages = s.get_string_list("stages", c.stages);
+  if (c.stages.empty()) s.fail("stages", "empty list (cfma run would do nothing)");
+  s.check_unique("stages", c.stages);
   c.threads = static_cast<int>(s.get_int("threads", c.threads, between(0, 1024)));
   return c;
 }

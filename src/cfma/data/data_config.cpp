@@ -57,12 +57,14 @@ DataConfig parse_data_config(const ConfigDoc& doc) {
   DataConfig c;
   c.root = s.get_path("root", c.root);
   c.sources = parse_code_list(s, "sources", c.sources, nsynth_source_names(), "source");
+  if (c.sources.empty()) s.fail("sources", "empty list: no note could be selected");
   c.exclude_families = parse_code_list(s, "exclude_families", c.exclude_families,
                                        nsynth_family_names(), "family");
   c.subsample = s.get_int("subsample", c.subsample, at_least(0));
   c.subsample_seed = static_cast<std::uint32_t>(
       s.get_int("subsample_seed", c.subsample_seed, between(0, 4294967295.0)));
-  c.test_fraction = s.get_double("test_fraction", c.test_fraction, between(0, 1));
+  c.test_fraction = s.get_double("test_fraction", c.test_fraction, greater_than(0));
+  if (c.test_fraction >= 1) s.fail("test_fraction", "must be below 1 (both splits need notes)");
   c.split_seed = static_cast<std::uint32_t>(
       s.get_int("split_seed", c.split_seed, between(0, 4294967295.0)));
   c.test_order = s.get_choice("test_order", to_string(c.test_order), {"sorted", "numpy"}) == "numpy"

@@ -25,6 +25,8 @@ void validate(const FeaturesConfig& c) {
   if (c.n_samples < c.n_fft)
     invalid("n_samples (" + std::to_string(c.n_samples) + ") must be >= n_fft (" +
             std::to_string(c.n_fft) + ")");
+  if (c.hop_length > c.n_samples)
+    invalid("hop_length (" + std::to_string(c.hop_length) + ") must be <= n_samples (" + std::to_string(c.n_samples) + ")");
   if (c.n_mels <= 0) invalid("n_mels must be > 0, got " + std::to_string(c.n_mels));
   if (c.fmin < 0.0) invalid("fmin must be >= 0, got " + std::to_string(c.fmin));
   if (c.fmax <= c.fmin)
@@ -37,6 +39,7 @@ void validate(const FeaturesConfig& c) {
   if (!(c.amin > 0.0)) invalid("amin must be > 0, got " + std::to_string(c.amin));
   if (!(c.roll_percent > 0.0 && c.roll_percent < 1.0))
     invalid("roll_percent must be in (0, 1), got " + std::to_string(c.roll_percent));
+  if (c.wavelet_widths.empty()) invalid("wavelet_widths must not be empty");
   for (int w : c.wavelet_widths)
     if (w <= 0) invalid("wavelet_widths must be > 0, got " + std::to_string(w));
   auto sorted = c.wavelet_widths;

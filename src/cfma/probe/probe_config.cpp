@@ -14,6 +14,7 @@ ProbeConfig parse_probe_config(const ConfigDoc& doc) {
     if (c.targets[i] != "family" && c.targets[i] != "pitch" && c.targets[i] != "velocity")
       s.fail_element("targets", i, "unknown target '" + c.targets[i] + "' (family, pitch, velocity)");
   if (c.targets.empty()) s.fail("targets", "empty list");
+  s.check_unique("targets", c.targets);
   if (s.has("C") && s.has("l2")) s.fail("l2", "give either C or l2 (= 1/C), not both");
   c.C = s.get_double("C", c.C, greater_than(0));
   if (s.has("l2")) c.C = 1.0 / s.get_double("l2", 1.0, greater_than(0));

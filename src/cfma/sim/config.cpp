@@ -15,6 +15,7 @@ SimilarityConfig parse_similarity_config(const ConfigDoc& doc) {
       s.fail_element("measures", i, "unknown measure '" + c.measures[i] +
                      "' (known: linear_cka, debiased_cka, minibatch_cka, cca_r2, cca_r2_mean, lr_r2)");
   if (c.measures.empty()) s.fail("measures", "empty list");
+  s.check_unique("measures", c.measures);
   c.splits = s.get_string_list("splits", c.splits);
   for (std::size_t i = 0; i < c.splits.size(); ++i)
     if (c.splits[i] != "train" && c.splits[i] != "test")

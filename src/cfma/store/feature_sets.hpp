@@ -85,7 +85,8 @@ class FeatureReader {
 // or split may differ.
 std::string features_key(const std::filesystem::path& features_h5);
 
-// Deterministic N(0,1) value for (seed, row, col): independent of chunking and rank count.
+// Deterministic N(0,1) value for (seed, row, col): independent of chunking and rank count;
+// rounded to float32 like every stored feature value.
 double noise_value(std::uint64_t seed, std::int64_t row, std::int64_t col);
 
 }  // namespace cfma::store

@@ -45,7 +45,11 @@ TrainConfig parse_train_config(const ConfigDoc& doc) {
   if (c.architectures.empty()) s.fail("architectures", "empty list");
   if (c.tasks.empty()) s.fail("tasks", "empty list");
   if (c.seeds.empty()) s.fail("seeds", "empty list");
-  c.epochs = static_cast<int>(s.get_int("epochs", c.epochs, between(0, 100000)));
+  // A repeated entry would name one run directory twice (two array tasks writing one run).
+  s.check_unique("architectures", c.architectures);
+  s.check_unique("tasks", c.tasks);
+  s.check_unique("seeds", c.seeds);
+  c.epochs = static_cast<int>(s.get_int("epochs", c.epochs, between(1, 100000)));
   c.batch_size = static_cast<int>(s.get_int("batch_size", c.batch_size, between(1, 1 << 20)));
   c.learning_rate = s.get_double("learning_rate", c.learning_rate, greater_than(0));
   c.momentum = s.get_double("momentum", c.momentum, between(0, 1));
