@@ -145,6 +145,9 @@ RunResult train_run(const RunSpec& spec, const TrainConfig& config, const RunCon
         load_error = e.what();
       }
       par::check_all(comm, load_error);  // a failed read on one rank stops all before the step's collectives
+      // Test-only: a throw here is this rank's alone (the others enter the step's BatchNorm
+      // all-reduce): the CLI's last resort, MPI_Abort after 3 s, ends the job.
+      par::test_fault_point("train_step");
       // forward -> loss / global batch -> backward -> one all-reduce (gradients, stop votes, metrics) -> SGD step
       const auto sums = step.run(x, y, global_rows, stop_requested());
       add(running, sums);
