@@ -74,7 +74,11 @@ void collective_step(const boost::mpi::communicator& comm, F&& work) {
   try {
     par::check_all(comm, error);
   } catch (const Error& e) {
-    throw SimilarityError(std::string("similarity: ") + e.what());
+    // "[rank r] similarity: ...": the rank tag first, as every agreed error prints it.
+    std::string message = e.what();
+    const auto tag_end = message.rfind("[rank ", 0) == 0 ? message.find("] ") : std::string::npos;
+    const auto at = tag_end == std::string::npos ? 0 : tag_end + 2;
+    throw SimilarityError(message.insert(at, "similarity: "));
   }
 }
 
