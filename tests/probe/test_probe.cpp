@@ -13,6 +13,7 @@
 #include "cfma/probe/least_squares.hpp"
 #include "cfma/probe/logistic.hpp"
 #include "cfma/probe/probe.hpp"
+#include "cfma/probe/seed_summary.hpp"
 #include "tests/probe/probe_fixture.hpp"
 #include "tests/test_paths.hpp"
 
@@ -283,3 +284,27 @@ TEST(ProbeBadInput, NanFeatureRowCountAndSplitErrors) {
 
 }  // namespace
 }  // namespace cfma::probe
+
+// Mean, sample sd and the 95 % interval over seeds; references from scipy 1.10 (Debian 12):
+//   /usr/bin/python3 -c "import numpy as np, scipy.stats as st; v = np.array([1,2,3,4,5]);
+//     print(v.mean(), v.std(ddof=1), st.t.interval(0.95, len(v) - 1, loc=v.mean(),
+//     scale=v.std(ddof=1) / np.sqrt(len(v))))"
+// For [0.91, 0.87] (one degree of freedom) the quantile has a closed form, t = tan(0.475 pi)
+// = 12.706204736174696, from which the interval below is computed (python3 math); scipy's
+// t.ppf(0.975, 1) = 12.706204736432095 is itself off by 2e-11 relative there.
+TEST(SeedSummary, MatchesScipyStudentT) {
+  const auto five = cfma::probe::summarize_seeds({1, 2, 3, 4, 5});
+  EXPECT_EQ(five.n, 5);
+  EXPECT_NEAR(five.mean, 3.0, 1e-15);
+  EXPECT_NEAR(five.sd, 1.5811388300841898, 1e-14);
+  EXPECT_NEAR(five.ci95_low, 1.036756838522439, 1e-12);
+  EXPECT_NEAR(five.ci95_high, 4.9632431614775605, 1e-12);
+  const auto two = cfma::probe::summarize_seeds({0.91, 0.87});
+  EXPECT_NEAR(two.sd, 0.028284271247461926, 1e-14);
+  EXPECT_NEAR(two.ci95_low, 0.635875905276506, 1e-12);
+  EXPECT_NEAR(two.ci95_high, 1.144124094723494, 1e-12);
+  const auto one = cfma::probe::summarize_seeds({0.5});
+  EXPECT_EQ(one.mean, 0.5);
+  EXPECT_TRUE(std::isnan(one.sd) && std::isnan(one.ci95_low) && std::isnan(one.ci95_high));
+  EXPECT_THROW(cfma::probe::summarize_seeds({}), cfma::ProbeError);
+}

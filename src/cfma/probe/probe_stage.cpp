@@ -1,5 +1,7 @@
 #include "cfma/probe/probe_stage.hpp"
 
+#include "cfma/probe/seed_summary.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -136,11 +138,6 @@ SetProbe probe_logged(const boost::mpi::communicator& comm, const ProbeSetInfo& 
   return result;
 }
 
-double mean_of(const std::vector<double>& v) {
-  double s = 0;
-  for (const double x : v) s += x;
-  return s / static_cast<double>(v.size());
-}
 
 }  // namespace
 
@@ -166,11 +163,8 @@ std::vector<TransferRow> transfer_matrix(const ProbeTables& tables, const ProbeC
   };
   std::vector<TransferRow> rows;
   for (const auto& [k, values] : groups) {
-    const double mean = mean_of(values);
-    double var = 0;
-    for (const double v : values) var += (v - mean) * (v - mean);
-    rows.push_back({k[0], k[1], k[2], k[3], k[4], k[5], mean, std::sqrt(var / static_cast<double>(values.size())),
-                    static_cast<int>(values.size())});
+    const auto s = summarize_seeds(values);
+    rows.push_back({k[0], k[1], k[2], k[3], k[4], k[5], s.mean, s.sd, s.ci95_low, s.ci95_high, s.n});
   }
   std::stable_sort(rows.begin(), rows.end(), [&](const TransferRow& a, const TransferRow& b) {
     return std::tuple(a.arch, task_rank(a.model_task), layer_rank(a.layer), a.target, a.split != "train", a.metric) <
@@ -232,6 +226,9 @@ std::string number(double v) {
   return s.str();
 }
 
+// One seed has no spread: an empty field (JSON: null), not "nan".
+std::string spread(double v) { return std::isnan(v) ? std::string() : number(v); }
+
 std::string seed_text(std::int64_t seed) { return seed < 0 ? "" : std::to_string(seed); }
 
 nlohmann::json set_json(const ProbeSetInfo& info, const SetProbe& result) {
@@ -256,10 +253,11 @@ void write_probe_outputs(const WorkPaths& paths, const ProbeTables& tables, cons
       probes << s.set.name << ',' << s.run << ',' << s.arch << ',' << s.task << ',' << seed_text(s.seed) << ','
              << s.layer << ',' << m.target << ',' << m.split << ',' << m.metric << ',' << number(m.value) << '\n';
   }
-  transfer << "arch,model_task,layer,target,split,metric,mean,sd,seeds\n";
+  transfer << "arch,model_task,layer,target,split,metric,mean,sd,ci95_low,ci95_high,seeds\n";
   for (const auto& r : tables.transfer)
     transfer << r.arch << ',' << r.model_task << ',' << r.layer << ',' << r.target << ',' << r.split << ','
-             << r.metric << ',' << number(r.mean) << ',' << number(r.sd) << ',' << r.seeds << '\n';
+             << r.metric << ',' << number(r.mean) << ',' << spread(r.sd) << ','
+             << spread(r.ci95_low) << ',' << spread(r.ci95_high) << ',' << r.seeds << '\n';
   concat << "run,arch,task,seed,layer,added_set,added_rank,target,split,metric,value\n";
   for (std::size_t i = 0; i < tables.concat_sets.size(); ++i) {
     const auto& s = tables.concat_sets[i];
@@ -277,7 +275,8 @@ void write_probe_outputs(const WorkPaths& paths, const ProbeTables& tables, cons
   j["transfer"] = nlohmann::json::array();
   for (const auto& r : tables.transfer)
     j["transfer"].push_back({{"arch", r.arch}, {"model_task", r.model_task}, {"layer", r.layer}, {"target", r.target},
-                             {"split", r.split}, {"metric", r.metric}, {"mean", r.mean}, {"sd", r.sd}, {"seeds", r.seeds}});
+                             {"split", r.split}, {"metric", r.metric}, {"mean", r.mean}, {"sd", r.sd},
+                             {"ci95_low", r.ci95_low}, {"ci95_high", r.ci95_high}, {"seeds", r.seeds}});
   j["concat_ranking"] = tables.concat_ranking;
   j["concat"] = nlohmann::json::array();
   for (std::size_t i = 0; i < tables.concat_sets.size(); ++i) {

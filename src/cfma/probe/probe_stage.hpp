@@ -4,7 +4,7 @@
 // transfer matrix and the concatenation experiment. Outputs, below workdir/results/:
 //   probes.csv    long format: set,run,arch,task,seed,layer,target,split,metric,value
 //                 (task = the model's training task or "untrained"; empty for non-network sets)
-//   transfer.csv  arch,model_task,layer,target,split,metric,mean,sd,seeds
+//   transfer.csv  arch,model_task,layer,target,split,metric,mean,sd,ci95_low,ci95_high,seeds
 //                 (mean and population sd over seeds)
 //   concat.csv    run,arch,task,seed,layer,added_set,added_rank,target,split,metric,value
 //   probes.json   all of the above plus the config, per-set solver details, the concat ranking
@@ -40,7 +40,8 @@ struct ProbeRow {
 
 struct TransferRow {
   std::string arch, model_task, layer, target, split, metric;
-  double mean = 0, sd = 0;
+  double mean = 0, sd = 0;          // sd over seeds with n - 1 (NaN for one seed)
+  double ci95_low = 0, ci95_high = 0;  // 95 % Student-t interval of the mean (NaN for one seed)
   int seeds = 0;
 };
 

@@ -98,7 +98,7 @@ std::string probe_section(const WorkPaths& paths) {
   std::string h = "<h2>Probes</h2>\n";
   bool any = false;
   for (const auto& [file, title] : std::vector<std::pair<std::string, std::string>>{
-           {"transfer.csv", "Transfer matrix (mean and sd over seeds)"},
+           {"transfer.csv", "Transfer matrix (mean, sd and 95 % interval over seeds)"},
            {"concat.csv", "Top hand-crafted features concatenated to conv3"}}) {
     const auto path = paths.results() / file;
     if (!fs::exists(path)) continue;
