@@ -69,17 +69,10 @@ void collective_step(const boost::mpi::communicator& comm, F&& work) {
   try {
     work();
   } catch (const std::exception& e) {
-    error = e.what();
+    error = std::string("similarity: ") + e.what();
   }
-  try {
-    par::check_all(comm, error);
-  } catch (const Error& e) {
-    // "[rank r] similarity: ...": the rank tag first, as every agreed error prints it.
-    std::string message = e.what();
-    const auto tag_end = message.rfind("[rank ", 0) == 0 ? message.find("] ") : std::string::npos;
-    const auto at = tag_end == std::string::npos ? 0 : tag_end + 2;
-    throw SimilarityError(message.insert(at, "similarity: "));
-  }
+  // The agreed message reads "[rank r] similarity: ...", as every stage's does.
+  if (auto message = par::agreed_error(comm, error); !message.empty()) throw SimilarityError(message);
 }
 
 std::vector<Vector> train_means(std::vector<store::FeatureReader>& readers, const Rows& train,

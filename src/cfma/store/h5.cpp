@@ -136,18 +136,17 @@ void File::flush() {
 }
 
 namespace {
+// "<path>: <what> (HDF5: <cause>)", the cause taken from (and cleared off) HDF5's error stack.
+[[noreturn]] void throw_with_cause(const std::filesystem::path& path, const std::string& what) {
+  const auto cause = hdf5_error_cause();
+  throw StoreError(path.string() + ": " + what + (cause.empty() ? "" : " (HDF5: " + cause + ")"));
+}
 Handle checked(hid_t id, herr_t (*close)(hid_t), const char* what, const std::filesystem::path& path) {
-  if (id < 0) {
-    const auto cause = hdf5_error_cause();
-    throw StoreError(path.string() + ": " + what + " failed" + (cause.empty() ? "" : " (HDF5: " + cause + ")"));
-  }
+  if (id < 0) throw_with_cause(path, std::string(what) + " failed");
   return Handle(id, close);
 }
 void check(herr_t status, const char* what, const std::filesystem::path& path) {
-  if (status < 0) {
-    const auto cause = hdf5_error_cause();
-    throw StoreError(path.string() + ": " + what + " failed" + (cause.empty() ? "" : " (HDF5: " + cause + ")"));
-  }
+  if (status < 0) throw_with_cause(path, std::string(what) + " failed");
 }
 Handle mpio_fapl(MPI_Comm comm, const std::filesystem::path& path) {
   auto fapl = checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate(file access)", path);
@@ -504,11 +503,7 @@ void write_attr(hid_t file, const std::string& object, const std::string& key, h
   if (exists > 0) check(H5Adelete(obj.id(), key.c_str()), "H5Adelete", path);
   auto space = checked(H5Screate(H5S_SCALAR), H5Sclose, "H5Screate", path);
   Handle attr(H5Acreate2(obj.id(), key.c_str(), type, space.id(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  if (!attr || H5Awrite(attr.id(), type, value) < 0) {
-    const auto cause = hdf5_error_cause();
-    throw StoreError(path.string() + ": cannot write attribute '" + key + "'" +
-                     (cause.empty() ? "" : " (HDF5: " + cause + ")"));
-  }
+  if (!attr || H5Awrite(attr.id(), type, value) < 0) throw_with_cause(path, "cannot write attribute '" + key + "'");
 }
 }  // namespace
 
