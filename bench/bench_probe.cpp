@@ -1,29 +1,36 @@
-// Logistic (family) probe speed: cfma's distributed L-BFGS probe on a features file written by
-// bench/bench_probe.py (which times scikit-learn on the same rows and calls this program).
-// Usage: bench_probe FILE [C] [tol]   (FILE: /X [N, D] float32, /labels/*, /split/*)
-// Prints one JSON line: seconds (standardise + fit), iterations, evaluations, accuracies.
+// Probe speed: cfma's probe of one feature set (probe::probe_feature_set, as the probe stage
+// runs it: read, standardise, row-space reduction when n_train < D, then the solvers) on a
+// features file written by bench/bench_probe.py, which times scikit-learn on the same rows and
+// calls this program.
+// Usage: bench_probe FILE [key=value ...]   keys: [probe] keys (probe_config.hpp) in TOML
+//   syntax, a bare word taken as a string: C=1 row_space=false targets='["family"]'.
+// FILE: /X [N, D] float32, /labels/*, /split/*. Prints one JSON line: seconds, solver details,
+// metrics.
 #include <chrono>
 #include <cstdio>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "cfma/core/config.hpp"
 #include "cfma/par/world.hpp"
-#include "cfma/probe/local_rows.hpp"
-#include "cfma/probe/logistic.hpp"
 #include "cfma/probe/probe.hpp"
+#include "cfma/probe/probe_config.hpp"
 #include "cfma/store/h5.hpp"
 
 int main(int argc, char** argv) {
   using namespace cfma;
   par::World world(argc, argv);
   if (argc < 2) {
-    std::fprintf(stderr, "usage: bench_probe FILE [C] [tol]\n");
+    std::fprintf(stderr, "usage: bench_probe FILE [key=value ...]\n");
     return 2;
   }
   const std::filesystem::path file = argv[1];
-  const double C = argc > 2 ? std::stod(argv[2]) : 1.0;
-  const double tol = argc > 3 ? std::stod(argv[3]) : 1e-5;
+  // key=value pairs are [probe] overrides, parsed by the job's own config code.
+  std::vector<std::string> overrides;
+  for (int i = 2; i < argc; ++i) overrides.push_back(std::string("probe.") + argv[i]);
+  const auto config = probe::parse_probe_config(
+      ConfigDoc::from_string("[probe]\ninclude_input = false\n", "bench_probe", overrides));
   auto& comm = par::World::comm();
   const auto labels = probe::load_probe_labels(file);
   const auto dims = store::File::open_serial(file).dims("/X");
@@ -31,33 +38,16 @@ int main(int argc, char** argv) {
   set.name = "bench";
   set.rows = static_cast<std::int64_t>(dims[0]);
   set.blocks.push_back({file, "/X", 0, static_cast<std::int64_t>(dims[1])});
-  const auto train_rows = probe::local_block(labels.train, comm.rank(), comm.size());
-  const auto test_rows = probe::local_block(labels.test, comm.rank(), comm.size());
-  auto pick = [&](const std::vector<std::int64_t>& rows) {
-    std::vector<int> y;
-    for (const auto r : rows) y.push_back(labels.family[static_cast<std::size_t>(r)]);
-    return y;
-  };
-  const auto y_train = pick(train_rows), y_test = pick(test_rows);
-  probe::LocalRows train(set, train_rows, 2048, true), test(set, test_rows, 2048, true);
-  // Load outside the timed region (sklearn's side gets its arrays already in memory too).
-  train.for_each_chunk([](std::int64_t, const probe::ConstRowBlock&) {});
-  test.for_each_chunk([](std::int64_t, const probe::ConstRowBlock&) {});
   comm.barrier();
   const auto start = std::chrono::steady_clock::now();
-  const auto stats = probe::column_stats(comm, train);
-  train.standardise(stats.mean, stats.inv_scale());
-  test.standardise(stats.mean, stats.inv_scale());
-  const auto model = probe::fit_logistic(comm, train, y_train, labels.classes, C, {tol, 1000, 10, 60});
+  const auto result = probe::probe_feature_set(comm, set, labels, config);
   comm.barrier();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const auto train_metrics = probe::evaluate_logistic(comm, train, y_train, model);
-  const auto test_metrics = probe::evaluate_logistic(comm, test, y_test, model);
-  if (comm.rank() == 0)
-    std::printf("%s\n", nlohmann::json{{"seconds", seconds}, {"ranks", comm.size()}, {"iterations", model.solver.iterations},
-                                       {"evaluations", model.solver.evaluations}, {"stop", model.solver.stop_reason},
-                                       {"grad_max", model.solver.grad_max},
-                                       {"train_accuracy", train_metrics.accuracy},
-                                       {"test_accuracy", test_metrics.accuracy}}.dump().c_str());
+  if (comm.rank() == 0) {
+    auto out = probe::to_json(result);
+    out["seconds"] = seconds;
+    out["ranks"] = comm.size();
+    std::printf("%s\n", out.dump().c_str());
+  }
   return 0;
 }

@@ -21,7 +21,7 @@
 #include "cfma/core/blas_runtime.hpp"
 #include "cfma/par/world.hpp"
 #include "cfma/sim/accumulator.hpp"
-#include "cfma/sim/blas.hpp"
+#include "cfma/core/blas.hpp"
 #include "cfma/sim/similarity.hpp"
 #include "cfma/store/h5.hpp"
 
@@ -73,7 +73,7 @@ int table(const std::string& path, std::int64_t n, const std::vector<std::int64_
 
   {  // warm-up: the BLAS thread pool starts and the cores reach their clock before either timing
     Matrix w = Matrix::Zero(1024, 1024);
-    for (int k = 0; k < 4; ++k) sim::gemm_nt_add(w, z.topLeftCorner(1024, 4096), z.topLeftCorner(1024, 4096));
+    for (int k = 0; k < 4; ++k) gemm_nt_add(w, z.topLeftCorner(1024, 4096), z.topLeftCorner(1024, 4096));
   }
   // cfma: accumulate in chunks (as the job does), then the CKA table.
   double t0 = now();
@@ -97,18 +97,18 @@ int table(const std::string& path, std::int64_t n, const std::vector<std::int64_
   t0 = now();
   {
     Matrix zz = Matrix::Zero(total, total);
-    sim::syrk_lower_add(zz, z);
+    syrk_lower_add(zz, z);
     checksum += zz(total - 1, 0);
   }
   const double t_floor_syrk = now() - t0;
   t0 = now();
   for (int a = 0; a < s; ++a) {
     Matrix g = Matrix::Zero(dims[static_cast<std::size_t>(a)], dims[static_cast<std::size_t>(a)]);
-    sim::syrk_lower_add(g, set_rows(a));
+    syrk_lower_add(g, set_rows(a));
     checksum += g(0, 0);
     for (int b = a + 1; b < s; ++b) {
       Matrix c = Matrix::Zero(dims[static_cast<std::size_t>(a)], dims[static_cast<std::size_t>(b)]);
-      sim::gemm_nt_add(c, set_rows(a), set_rows(b));
+      gemm_nt_add(c, set_rows(a), set_rows(b));
       checksum += c(0, 0);
     }
   }

@@ -95,6 +95,13 @@ TEST(ProbeMpi, StageWritesOutputsSkipsWhenUpToDateAndNamesAMissingLayer) {
             std::string::npos);
   EXPECT_NE(read_file(paths.results() / "transfer.csv").find("regular,family,conv3,pitch,test,rmse,"), std::string::npos);
   EXPECT_TRUE(read_manifest(paths.results() / "probes.csv").has_value());
+  // Reference rows: chance and the noise set for every target; selectivity beside each score.
+  const auto baselines = read_file(paths.results() / "baselines.csv");
+  EXPECT_EQ(baselines.rfind("baseline,target,split,metric,value,seeds\n", 0), 0u);
+  for (const char* row : {"\nchance,family,test,accuracy,", "\nchance,pitch,test,rmse,", "\nchance,pitch_class,test,accuracy,",
+                          "\nnoise,family,test,accuracy,", "\nnoise,pitch_selectivity,test,r2,"})
+    EXPECT_NE(baselines.find(row), std::string::npos) << row;
+  EXPECT_NE(probes.find(",pitch_class_selectivity,test,accuracy,"), std::string::npos);
 
   // A layer the config requires but the activations file lacks: one error naming file and layer.
   config.layers = {"conv3", "conv2"};

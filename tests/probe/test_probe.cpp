@@ -74,7 +74,10 @@ TEST(ProbeSklearn, LogisticMatchesScikitLearn) {
   const auto ref = reference();
   Prepared data("probe-sk-logistic");
   auto [train, test] = data.rows(true);
-  const auto model = fit_logistic(self(), train, data.y_train, 4, ref["C"].get<double>(), {1e-9, 10000, 10, 60});
+  LbfgsOptions options;
+  options.tol = 1e-9;
+  options.max_iter = 10000;
+  const auto model = fit_logistic(self(), train, data.y_train, 4, ref["C"].get<double>(), options);
   EXPECT_TRUE(model.solver.converged) << model.solver.stop_reason;
   EXPECT_LT(model.solver.iterations, 100);
   // scikit-learn's own solution is converged only to max |grad| = 1.3e-6 of the mean objective

@@ -22,13 +22,18 @@ struct LogisticModel {
 };
 
 // `labels[i]` in [0, classes) is the label of local row i; n = global row count.
+// `precondition`: L-BFGS with a diagonal H0 from the columns' mean squares (one more pass).
 LogisticModel fit_logistic(const boost::mpi::communicator& comm, LocalRows& rows,
                            std::span<const int> labels, int classes, double C,
-                           const LbfgsOptions& options);
+                           const LbfgsOptions& options, bool precondition = false);
+
+// Label of an evaluation row whose class had no training row (e.g. a test pitch outside the
+// train pitches): counted wrong, left out of the log-loss.
+inline constexpr int kUnseenClass = -1;
 
 struct ClassificationMetrics {
-  double accuracy = 0;  // fraction in [0, 1]
-  double log_loss = 0;  // mean
+  double accuracy = 0;  // fraction in [0, 1] of all rows
+  double log_loss = 0;  // mean over the rows of a class seen in training (NaN: none)
 };
 ClassificationMetrics evaluate_logistic(const boost::mpi::communicator& comm, LocalRows& rows,
                                         std::span<const int> labels, const LogisticModel& model);

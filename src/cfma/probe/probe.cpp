@@ -6,6 +6,7 @@
 #include "cfma/core/error.hpp"
 #include "cfma/par/test_fault.hpp"
 #include "cfma/par/world.hpp"
+#include "cfma/probe/control_task.hpp"
 #include "cfma/probe/least_squares.hpp"
 #include "cfma/probe/local_rows.hpp"
 #include "cfma/probe/logistic.hpp"
@@ -34,6 +35,13 @@ ProbeLabels load_probe_labels(const std::filesystem::path& features_h5) {
       throw ProbeError(features_h5.string() + ": /labels/" + name + " has " + std::to_string(v.size()) +
                        " rows, /labels/family " + std::to_string(labels.rows));
     out->assign(v.begin(), v.end());
+  }
+  if (file.exists(store::schema::label("instrument"))) {
+    const auto v = file.read_all<std::int32_t>(store::schema::label("instrument"));
+    if (static_cast<std::int64_t>(v.size()) != labels.rows)
+      throw ProbeError(features_h5.string() + ": /labels/instrument has " + std::to_string(v.size()) +
+                       " rows, /labels/family " + std::to_string(labels.rows));
+    labels.instrument.assign(v.begin(), v.end());
   }
   labels.train = file.read_all<std::int64_t>(store::schema::split_train);
   labels.test = file.read_all<std::int64_t>(store::schema::split_test);
@@ -79,6 +87,22 @@ SetProbe set_probe_from_json(const nlohmann::json& j) {
                               m.at("metric").get<std::string>(), m.at("value").get<double>()});
   result.solver = j.at("solver");
   return result;
+}
+
+ClassLabels class_labels(const std::vector<int>& values, const std::vector<std::int64_t>& train_rows,
+                         const std::vector<std::int64_t>& test_rows, const std::vector<std::int64_t>& all_train) {
+  ClassLabels out;
+  for (const auto r : all_train) out.classes.push_back(values[static_cast<std::size_t>(r)]);
+  std::sort(out.classes.begin(), out.classes.end());
+  out.classes.erase(std::unique(out.classes.begin(), out.classes.end()), out.classes.end());
+  auto index = [&](std::int64_t row) {
+    const int v = values[static_cast<std::size_t>(row)];
+    const auto it = std::lower_bound(out.classes.begin(), out.classes.end(), v);
+    return it != out.classes.end() && *it == v ? static_cast<int>(it - out.classes.begin()) : kUnseenClass;
+  };
+  for (const auto r : train_rows) out.train.push_back(index(r));
+  for (const auto r : test_rows) out.test.push_back(index(r));
+  return out;
 }
 
 std::vector<std::int64_t> local_block(const std::vector<std::int64_t>& split_rows, int rank, int size) {
@@ -142,25 +166,46 @@ SetProbe probe_feature_set(const boost::mpi::communicator& comm, const store::Fe
   auto wants = [&](const char* t) {
     return std::find(config.targets.begin(), config.targets.end(), t) != config.targets.end();
   };
+  std::optional<ControlTargets> control;
+  if (config.control_tasks)
+    control = control_targets(labels.family, labels.classes, labels.instrument, labels.pitch, config.control_seed);
+  auto as_ints = [](const std::vector<double>& v) { return std::vector<int>(v.begin(), v.end()); };
+
+  // Classification targets: (name, per-row labels).
+  std::vector<std::pair<std::string, std::vector<int>>> classification;
   if (wants("family")) {
-    auto pick = [&](const std::vector<std::int64_t>& rows) {
-      std::vector<int> y(rows.size());
-      for (std::size_t i = 0; i < rows.size(); ++i) y[i] = labels.family[static_cast<std::size_t>(rows[i])];
-      return y;
-    };
-    const auto y_train = pick(train_rows), y_test = pick(test_rows);
-    const LbfgsOptions options{config.tol, config.max_iter, config.lbfgs_memory, 60};
-    const auto model = fit_logistic(comm, train, y_train, labels.classes, config.C, options);
-    for (const auto& [split, rows, y] : {std::tuple{"train", &train, &y_train}, std::tuple{"test", &test, &y_test}}) {
-      const auto m = evaluate_logistic(comm, *rows, *y, model);
-      result.metrics.push_back({"family", split, "accuracy", m.accuracy});
-      result.metrics.push_back({"family", split, "log_loss", m.log_loss});
-    }
-    result.solver["family"] = to_json(model.solver);
+    classification.emplace_back("family", labels.family);
+    if (control && !control->family.empty()) classification.emplace_back("family_control", control->family);
   }
+  if (wants("pitch_class")) {
+    classification.emplace_back("pitch_class", as_ints(labels.pitch));
+    if (control) classification.emplace_back("pitch_class_control", as_ints(control->pitch));
+  }
+  if (control && wants("family") && control->family.empty())
+    result.solver["family_control"] = labels.file.string() + " has no /labels/instrument: no family control task";
+  LbfgsOptions options;
+  options.tol = config.tol;
+  options.max_iter = config.max_iter;
+  options.memory = config.lbfgs_memory;
+  options.line_search = parse_line_search(config.line_search);
+  for (const auto& [name, values] : classification) {
+    const auto y = class_labels(values, train_rows, test_rows, labels.train);
+    const auto model = fit_logistic(comm, train, y.train, static_cast<int>(y.classes.size()), config.C, options,
+                                    config.precondition);
+    for (const auto& [split, rows, yy] : {std::tuple{"train", &train, &y.train}, std::tuple{"test", &test, &y.test}}) {
+      const auto m = evaluate_logistic(comm, *rows, *yy, model);
+      result.metrics.push_back({name, split, "accuracy", m.accuracy});
+      result.metrics.push_back({name, split, "log_loss", m.log_loss});
+    }
+    result.solver[name] = to_json(model.solver);
+    result.solver[name]["classes"] = y.classes.size();
+  }
+
+  // Regression targets, solved together (one factorisation of the normal equations).
   std::vector<std::pair<std::string, const std::vector<double>*>> regression;
   if (wants("pitch")) regression.emplace_back("pitch", &labels.pitch);
   if (wants("velocity")) regression.emplace_back("velocity", &labels.velocity);
+  if (control && wants("pitch")) regression.emplace_back("pitch_control", &control->pitch);
   if (!regression.empty()) {
     auto pick = [&](const std::vector<std::int64_t>& rows) {
       Eigen::MatrixXd y(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(regression.size()));
@@ -170,8 +215,8 @@ SetProbe probe_feature_set(const boost::mpi::communicator& comm, const store::Fe
       return y;
     };
     const Eigen::MatrixXd y_train = pick(train_rows), y_test = pick(test_rows);
-    const LeastSquaresOptions options{config.ridge, config.cholesky_max_dim, config.cg_tol, config.cg_max_iter};
-    const auto model = fit_least_squares(comm, train, y_train, options);
+    const LeastSquaresOptions ls_options{config.ridge, config.cholesky_max_dim, config.cg_tol, config.cg_max_iter};
+    const auto model = fit_least_squares(comm, train, y_train, ls_options);
     for (const auto& [split, rows, y] : {std::tuple{"train", &train, &y_train}, std::tuple{"test", &test, &y_test}}) {
       const auto m = evaluate_linear(comm, *rows, *y, model);
       for (std::size_t j = 0; j < regression.size(); ++j) {
@@ -183,6 +228,24 @@ SetProbe probe_feature_set(const boost::mpi::communicator& comm, const store::Fe
       result.solver[name] = {{"solver", model.solver}, {"iterations", model.iterations},
                              {"converged", model.converged}, {"jitter", model.jitter},
                              {"rank", model.rank}};
+  }
+  // Selectivity (Hewitt and Liang): task score - control score, accuracy for classification
+  // and R^2 for regression, on each split.
+  for (const auto& [task, metric] : {std::pair{"family", "accuracy"}, std::pair{"pitch_class", "accuracy"},
+                                     std::pair{"pitch", "r2"}}) {
+    const std::string control_name = std::string(task) + "_control";
+    for (const char* split : {"train", "test"}) {
+      const ProbeMetric* task_metric = nullptr;
+      const ProbeMetric* control_metric = nullptr;
+      for (const auto& m : result.metrics) {
+        if (m.split != split || m.metric != metric) continue;
+        if (m.target == task) task_metric = &m;
+        if (m.target == control_name) control_metric = &m;
+      }
+      if (task_metric && control_metric)
+        result.metrics.push_back({std::string(task) + "_selectivity", split, metric,
+                                  task_metric->value - control_metric->value});
+    }
   }
   return result;
 }

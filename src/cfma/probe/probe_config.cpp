@@ -11,10 +11,13 @@ ProbeConfig parse_probe_config(const ConfigDoc& doc) {
   ProbeConfig c;
   c.targets = s.get_string_list("targets", c.targets);
   for (std::size_t i = 0; i < c.targets.size(); ++i)
-    if (c.targets[i] != "family" && c.targets[i] != "pitch" && c.targets[i] != "velocity")
-      s.fail_element("targets", i, "unknown target '" + c.targets[i] + "' (family, pitch, velocity)");
+    if (c.targets[i] != "family" && c.targets[i] != "pitch" && c.targets[i] != "velocity" &&
+        c.targets[i] != "pitch_class")
+      s.fail_element("targets", i, "unknown target '" + c.targets[i] + "' (family, pitch, velocity, pitch_class)");
   if (c.targets.empty()) s.fail("targets", "empty list");
   s.check_unique("targets", c.targets);
+  c.control_tasks = s.get_bool("control_tasks", c.control_tasks);
+  c.control_seed = static_cast<std::uint64_t>(s.get_int("control_seed", static_cast<std::int64_t>(c.control_seed), at_least(0)));
   if (s.has("C") && s.has("l2")) s.fail("l2", "give either C or l2 (= 1/C), not both");
   c.C = s.get_double("C", c.C, greater_than(0));
   if (s.has("l2")) c.C = 1.0 / s.get_double("l2", 1.0, greater_than(0));
@@ -23,6 +26,8 @@ ProbeConfig parse_probe_config(const ConfigDoc& doc) {
   c.tol = s.get_double("tol", c.tol, greater_than(0));
   c.max_iter = static_cast<int>(s.get_int("max_iter", c.max_iter, between(1, 1e7)));
   c.lbfgs_memory = static_cast<int>(s.get_int("lbfgs_memory", c.lbfgs_memory, between(1, 100)));
+  c.line_search = s.get_choice("line_search", c.line_search, {"strong_wolfe", "armijo"});
+  c.precondition = s.get_bool("precondition", c.precondition);
   c.cg_tol = s.get_double("cg_tol", c.cg_tol, greater_than(0));
   c.cg_max_iter = static_cast<int>(s.get_int("cg_max_iter", c.cg_max_iter, between(1, 1e7)));
   c.cholesky_max_dim = s.get_int("cholesky_max_dim", c.cholesky_max_dim, between(0, 65536));
@@ -39,10 +44,13 @@ ProbeConfig parse_probe_config(const ConfigDoc& doc) {
 }
 
 nlohmann::json to_json(const ProbeConfig& c) {
-  return {{"targets", c.targets},       {"C", c.C},
+  return {{"targets", c.targets},       {"control_tasks", c.control_tasks},
+          {"control_seed", c.control_seed}, {"C", c.C},
           {"ridge", c.ridge},           {"scaler", c.scaler},
           {"tol", c.tol},               {"max_iter", c.max_iter},
-          {"lbfgs_memory", c.lbfgs_memory}, {"cg_tol", c.cg_tol},
+          {"lbfgs_memory", c.lbfgs_memory}, {"line_search", c.line_search},
+          {"precondition", c.precondition},
+          {"cg_tol", c.cg_tol},
           {"cg_max_iter", c.cg_max_iter}, {"cholesky_max_dim", c.cholesky_max_dim},
           {"row_space", c.row_space},
           {"chunk_rows", c.chunk_rows}, {"memory_mb", c.memory_mb},

@@ -19,7 +19,11 @@
 namespace cfma::probe {
 
 struct ProbeConfig {
-  std::vector<std::string> targets = {"family", "pitch", "velocity"};
+  // family (logistic), pitch and velocity (least squares), pitch_class (logistic over the MIDI
+  // pitches of the train notes)
+  std::vector<std::string> targets = {"family", "pitch", "velocity", "pitch_class"};
+  bool control_tasks = true;     // also probe the control targets (control_task.hpp)
+  std::uint64_t control_seed = 1;
   double C = 1.0;               // inverse L2 strength of the logistic probe (key C, or l2 = 1/C)
   double ridge = 0.0;           // L2 of the least-squares probes (0 = OLS)
   std::string scaler = "train"; // "train": both splits scaled with train statistics;
@@ -27,6 +31,8 @@ struct ProbeConfig {
   double tol = 1e-6;            // L-BFGS: max-abs gradient of the mean objective
   int max_iter = 1000;          // L-BFGS iterations
   int lbfgs_memory = 10;        // correction pairs kept
+  std::string line_search = "strong_wolfe";  // or "armijo" (backtracking, the earlier solver)
+  bool precondition = true;     // L-BFGS H0 from the columns' scales (lbfgs.hpp, logistic.cpp)
   double cg_tol = 1e-10;        // CG (large D): ||residual|| <= cg_tol * ||X'y||, per target
   int cg_max_iter = 2000;
   std::int64_t cholesky_max_dim = 4096;  // D above this: CG on the normal equations, no D x D

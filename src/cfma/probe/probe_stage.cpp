@@ -1,5 +1,6 @@
 #include "cfma/probe/probe_stage.hpp"
 
+#include "cfma/probe/baselines.hpp"
 #include "cfma/probe/seed_summary.hpp"
 
 #include <algorithm>
@@ -173,6 +174,22 @@ std::vector<TransferRow> transfer_matrix(const ProbeTables& tables, const ProbeC
   return rows;
 }
 
+std::vector<BaselineRow> baseline_rows(const ProbeTables& tables) {
+  std::vector<BaselineRow> rows;
+  for (const auto& m : tables.chance.metrics) rows.push_back({"chance", m.target, m.split, m.metric, m.value, 0});
+  for (std::size_t i = 0; i < tables.sets.size(); ++i) {
+    const auto& info = tables.sets[i];
+    const bool noise = info.kind == "hand" && info.set.is_noise();
+    if (!noise && info.kind != "input") continue;
+    for (const auto& m : tables.results[i].metrics)
+      rows.push_back({noise ? "noise" : "input", m.target, m.split, m.metric, m.value, 0});
+  }
+  for (const auto& t : tables.transfer)
+    if (t.model_task == "untrained")
+      rows.push_back({"untrained:" + t.arch + "/" + t.layer, t.target, t.split, t.metric, t.mean, t.seeds});
+  return rows;
+}
+
 ProbeTables run_probes(const boost::mpi::communicator& comm, const WorkPaths& paths, const ProbeConfig& config,
                        par::StageProgress* progress) {
   const auto labels = load_probe_labels(paths.features());
@@ -182,6 +199,8 @@ ProbeTables run_probes(const boost::mpi::communicator& comm, const WorkPaths& pa
   for (std::size_t i = 0; i < tables.sets.size(); ++i)
     tables.results.push_back(probe_logged(comm, tables.sets[i], labels, config, i, tables.sets.size(), progress, ""));
   tables.transfer = transfer_matrix(tables, config);
+  tables.chance = chance_baselines(labels, config);
+  tables.baselines = baseline_rows(tables);
 
   // Concatenation: hand-crafted sets (not the noise baseline) ranked by family test accuracy.
   const bool family = std::find(config.targets.begin(), config.targets.end(), "family") != config.targets.end();
@@ -245,7 +264,11 @@ nlohmann::json set_json(const ProbeSetInfo& info, const SetProbe& result) {
 void write_probe_outputs(const WorkPaths& paths, const ProbeTables& tables, const ProbeConfig& config,
                          const StageKey& key) {
   fs::create_directories(paths.results());
-  std::ostringstream probes, transfer, concat;
+  std::ostringstream probes, transfer, concat, baselines;
+  baselines << "baseline,target,split,metric,value,seeds\n";
+  for (const auto& b : tables.baselines)
+    baselines << b.baseline << ',' << b.target << ',' << b.split << ',' << b.metric << ',' << number(b.value) << ','
+              << b.seeds << '\n';
   probes << "set,run,arch,task,seed,layer,target,split,metric,value\n";
   for (std::size_t i = 0; i < tables.sets.size(); ++i) {
     const auto& s = tables.sets[i];
@@ -277,6 +300,10 @@ void write_probe_outputs(const WorkPaths& paths, const ProbeTables& tables, cons
     j["transfer"].push_back({{"arch", r.arch}, {"model_task", r.model_task}, {"layer", r.layer}, {"target", r.target},
                              {"split", r.split}, {"metric", r.metric}, {"mean", r.mean}, {"sd", r.sd},
                              {"ci95_low", r.ci95_low}, {"ci95_high", r.ci95_high}, {"seeds", r.seeds}});
+  j["baselines"] = nlohmann::json::array();
+  for (const auto& b : tables.baselines)
+    j["baselines"].push_back({{"baseline", b.baseline}, {"target", b.target}, {"split", b.split},
+                              {"metric", b.metric}, {"value", b.value}, {"seeds", b.seeds}});
   j["concat_ranking"] = tables.concat_ranking;
   j["concat"] = nlohmann::json::array();
   for (std::size_t i = 0; i < tables.concat_sets.size(); ++i) {
@@ -285,6 +312,7 @@ void write_probe_outputs(const WorkPaths& paths, const ProbeTables& tables, cons
     j["concat"].push_back(std::move(entry));
   }
   write_file_atomic(paths.results() / "transfer.csv", transfer.str());
+  write_file_atomic(paths.results() / "baselines.csv", baselines.str());
   write_file_atomic(paths.results() / "concat.csv", concat.str());
   write_file_atomic(paths.results() / "probes.json", j.dump(1));
   write_file_atomic(paths.results() / "probes.csv", probes.str());

@@ -5,7 +5,11 @@
 //   probes.csv    long format: set,run,arch,task,seed,layer,target,split,metric,value
 //                 (task = the model's training task or "untrained"; empty for non-network sets)
 //   transfer.csv  arch,model_task,layer,target,split,metric,mean,sd,ci95_low,ci95_high,seeds
-//                 (mean and population sd over seeds)
+//                 (mean, sample sd and 95 % Student-t interval over seeds)
+//   baselines.csv baseline,target,split,metric,value,seeds: chance (majority class, train
+//                 mean), the noise set, the input, the untrained twins
+// Targets: family, pitch, velocity, pitch_class; with control tasks also <target>_control and
+// <target>_selectivity (task - control: accuracy, or R^2 for pitch).
 //   concat.csv    run,arch,task,seed,layer,added_set,added_rank,target,split,metric,value
 //   probes.json   all of the above plus the config, per-set solver details, the concat ranking
 // and probes.csv.manifest.json last.
@@ -45,7 +49,16 @@ struct TransferRow {
   int seeds = 0;
 };
 
+struct BaselineRow {
+  std::string baseline;  // chance | noise | input | untrained:<arch>/<layer>
+  std::string target, split, metric;
+  double value = 0;
+  int seeds = 0;  // untrained: seeds averaged; else 0
+};
+
 struct ProbeTables {
+  SetProbe chance;                 // baselines.hpp: majority class / train mean
+  std::vector<BaselineRow> baselines;
   std::vector<ProbeSetInfo> sets;  // probed sets, in order
   std::vector<SetProbe> results;   // aligned with sets
   std::vector<TransferRow> transfer;
@@ -71,6 +84,9 @@ StageKey probe_stage_key(const WorkPaths& paths, const ProbeConfig& config);
 ProbeTables run_probes(const boost::mpi::communicator& comm, const WorkPaths& paths, const ProbeConfig& config,
                        par::StageProgress* progress = nullptr);
 std::vector<TransferRow> transfer_matrix(const ProbeTables& tables, const ProbeConfig& config);
+// The reference rows of every probe table: chance, the noise set, the input (when probed) and
+// the untrained twin of each architecture and layer (mean over its seeds, from `transfer`).
+std::vector<BaselineRow> baseline_rows(const ProbeTables& tables);
 // Rank 0: writes the CSVs and JSON atomically, then the manifest.
 void write_probe_outputs(const WorkPaths& paths, const ProbeTables& tables, const ProbeConfig& config,
                          const StageKey& key);

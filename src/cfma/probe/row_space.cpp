@@ -6,8 +6,8 @@
 #include <string>
 #include <unordered_map>
 
-#include <Eigen/Eigenvalues>
 
+#include "cfma/core/blas.hpp"
 #include "cfma/core/error.hpp"
 #include "cfma/par/reduce.hpp"
 #include "cfma/par/test_fault.hpp"
@@ -18,14 +18,13 @@ namespace {
 
 using Matrix = Eigen::MatrixXd;
 
-// Columns [col_begin, col_begin + width) of the listed rows, in list order (rows x width).
-Matrix read_column_block(store::FeatureReader& reader, const std::vector<std::int64_t>& rows,
-                         std::int64_t col_begin, std::int64_t width, std::int64_t chunk_rows) {
+// The listed rows of the reader's set, in list order (rows x columns).
+Matrix read_listed_rows(store::FeatureReader& reader, const std::vector<std::int64_t>& rows, std::int64_t chunk_rows) {
   std::vector<std::size_t> order(rows.size());
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](auto a, auto b) { return rows[a] < rows[b]; });
   const std::int64_t d = reader.set().columns();
-  Matrix block(static_cast<Eigen::Index>(rows.size()), width);
+  Matrix block(static_cast<Eigen::Index>(rows.size()), d);
   std::vector<double> buffer;
   std::vector<std::int64_t> sorted;
   for (std::size_t begin = 0; begin < order.size(); begin += static_cast<std::size_t>(chunk_rows)) {
@@ -36,7 +35,7 @@ Matrix read_column_block(store::FeatureReader& reader, const std::vector<std::in
     reader.read_rows(sorted, buffer);
     for (std::size_t k = begin; k < end; ++k)
       block.row(static_cast<Eigen::Index>(order[k])) =
-          Eigen::Map<const Eigen::RowVectorXd>(buffer.data() + (k - begin) * static_cast<std::size_t>(d) + col_begin, width);
+          Eigen::Map<const Eigen::RowVectorXd>(buffer.data() + (k - begin) * static_cast<std::size_t>(d), d);
   }
   return block;
 }
@@ -76,17 +75,17 @@ RowSpace reduce_to_row_space(const boost::mpi::communicator& comm, const store::
   std::string error;
   try {
     if (columns.size() > 0) {
-      store::FeatureReader reader(set);
-      Matrix train = read_column_block(reader, train_rows, columns.begin, columns.size(), config.chunk_rows);
-      Matrix test = read_column_block(reader, test_rows, columns.begin, columns.size(), config.chunk_rows);
+      store::FeatureReader reader(store::column_slice(set, columns.begin, columns.size()));
+      Matrix train = read_listed_rows(reader, train_rows, config.chunk_rows);
+      Matrix test = read_listed_rows(reader, test_rows, config.chunk_rows);
       if (config.scaler == "paper") {
         standardise_columns(test, test);
       } else {
         standardise_columns(test, train);
       }
       standardise_columns(train, train);
-      grams.leftCols(n).noalias() = train * train.transpose();
-      grams.rightCols(n_test).noalias() = train * test.transpose();
+      syrk_lower_add(grams.leftCols(n), train);  // the lower triangle of G is all the eigensolver reads
+      gemm_nt_add(grams.rightCols(n_test), train, test);
     }
     par::test_fault_point("probe");
   } catch (const std::exception& e) {
@@ -99,18 +98,25 @@ RowSpace reduce_to_row_space(const boost::mpi::communicator& comm, const store::
   }
   par::all_reduce_sum(comm, std::span<double>(grams.data(), static_cast<std::size_t>(grams.size())));
 
-  const Eigen::SelfAdjointEigenSolver<Matrix> eigen(grams.leftCols(n));
-  if (eigen.info() != Eigen::Success)
-    throw ProbeError("feature set '" + set.name + "': eigendecomposition of the train Gram failed");
-  const Eigen::VectorXd& values = eigen.eigenvalues();  // ascending
-  const double largest = values.size() > 0 ? std::max(values[n - 1], 0.0) : 0.0;
+  // G = P L L' P' (pivoted Cholesky, stopped at pivots <= 1e-12 of the largest diagonal): the
+  // r pivot rows span the train rows up to that tolerance, V = X_piv' L11^(-T) is an
+  // orthonormal basis of their span, Z = X V = P L and Z_test = X_test V = C[:, piv] L11^(-T).
+  Matrix z_train, z_test;
   Eigen::Index kept = 0;
-  while (kept < n && values[n - 1 - kept] > 1e-12 * largest && largest > 0) ++kept;
-  // The kept eigenvectors, largest first; Z = U L^(1/2), Z_test = C U L^(-1/2).
-  const Matrix u = eigen.eigenvectors().rightCols(kept).rowwise().reverse();
-  const Eigen::VectorXd root = values.tail(kept).reverse().cwiseSqrt();
-  Matrix z_train = u * root.asDiagonal();
-  Matrix z_test = grams.rightCols(n_test).transpose() * u * root.cwiseInverse().asDiagonal();
+  const double largest = n > 0 ? grams.leftCols(n).diagonal().maxCoeff() : 0.0;
+  PivotedCholesky chol;
+  try {
+    chol = pivoted_cholesky(grams.leftCols(n), 1e-12 * largest);
+  } catch (const Error& e) {
+    throw ProbeError("feature set '" + set.name + "': factorisation of the train Gram: " + e.what());
+  }
+  kept = largest > 0 ? chol.rank : 0;
+  z_train.resize(n, kept);
+  for (Eigen::Index i = 0; i < n; ++i) z_train.row(chol.pivots[static_cast<std::size_t>(i)]) = chol.factor.row(i);
+  Matrix cross(n_test, kept);  // C[:, pivots[0..r)]
+  for (Eigen::Index j = 0; j < kept; ++j) cross.col(j) = grams.row(chol.pivots[static_cast<std::size_t>(j)]).tail(n_test).transpose();
+  const auto l11 = chol.factor.topRows(kept).triangularView<Eigen::Lower>();
+  z_test = l11.solve(cross.transpose()).transpose();
   if (kept == 0) {  // every column constant: one zero column keeps the solvers' shapes valid
     z_train = Matrix::Zero(n, 1);
     z_test = Matrix::Zero(n_test, 1);

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "cfma/core/blas_runtime.hpp"
-#include "cfma/sim/blas.hpp"
+#include "cfma/core/blas.hpp"
 
 namespace cfma::sim {
 

@@ -41,6 +41,26 @@ void write_activations_index(const WorkPaths& paths, const std::vector<std::stri
   write_file_atomic(paths.activations_index(), nlohmann::json{{"runs", runs}}.dump(2) + "\n");
 }
 
+FeatureSet column_slice(const FeatureSet& set, std::int64_t begin, std::int64_t count) {
+  if (begin < 0 || count < 0 || begin + count > set.columns())
+    throw StoreError("feature set '" + set.name + "': columns [" + std::to_string(begin) + ", " +
+                     std::to_string(begin + count) + ") out of range (" + std::to_string(set.columns()) + " columns)");
+  FeatureSet slice = set;
+  if (set.is_noise()) {
+    slice.noise_columns = count;
+    slice.noise_col_begin = set.noise_col_begin + begin;
+    return slice;
+  }
+  slice.blocks.clear();
+  std::int64_t offset = 0;  // first column of block b within the set
+  for (const auto& b : set.blocks) {
+    const std::int64_t lo = std::max(begin, offset), hi = std::min(begin + count, offset + b.col_count);
+    if (lo < hi) slice.blocks.push_back({b.file, b.dataset, b.col_begin + (lo - offset), hi - lo});
+    offset += b.col_count;
+  }
+  return slice;
+}
+
 std::int64_t FeatureSet::columns() const {
   if (is_noise()) return noise_columns;
   std::int64_t c = 0;
@@ -228,7 +248,8 @@ void FeatureReader::read(std::int64_t begin, std::int64_t count, std::span<doubl
   if (set_.is_noise()) {
     for (std::int64_t r = 0; r < count; ++r)
       for (std::int64_t c = 0; c < cols; ++c)
-        out[static_cast<std::size_t>(r * cols + c)] = noise_value(set_.noise_seed, begin + r, c);
+        out[static_cast<std::size_t>(r * cols + c)] =
+            noise_value(set_.noise_seed, begin + r, set_.noise_col_begin + c);
     return;
   }
   std::int64_t col_offset = 0;

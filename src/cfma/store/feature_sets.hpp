@@ -42,6 +42,7 @@ struct FeatureSet {
   std::int64_t rows = 0;
   std::int64_t noise_columns = 0;    // > 0: the Gaussian-noise baseline
   std::uint64_t noise_seed = 0;
+  std::int64_t noise_col_begin = 0;  // noise columns of a column slice start here
   std::int64_t columns() const;
   bool is_noise() const { return noise_columns > 0; }
 };
@@ -58,6 +59,9 @@ std::vector<std::string> hand_feature_set_names(std::vector<int> wavelet_widths,
 FeatureSet input_feature_set(const std::filesystem::path& features_h5);
 // Every /layers/<id> of an activations file, named "<run>/<id>" (run = file's "run" attribute).
 std::vector<FeatureSet> activation_feature_sets(const std::filesystem::path& activations_h5);
+// Columns [begin, begin + count) of `set` as a set of their own (same name and rows): a rank
+// that needs only its column block reads and converts only those values.
+FeatureSet column_slice(const FeatureSet& set, std::int64_t begin, std::int64_t count);
 // Finds a set by name in `sets` or throws StoreError listing a few valid names.
 const FeatureSet& find_feature_set(const std::vector<FeatureSet>& sets, const std::string& name);
 
