@@ -1,5 +1,5 @@
-// NSynth reader: nsynth-mini (24 real notes) and every kind of bad input, written as real
-// files into scratch folders.
+// NSynth reader: nsynth-mini (24 real notes), every kind of bad input, and the official
+// three-folder layout (data.split = "official"), written as real files into scratch folders.
 #include <gtest/gtest.h>
 #include <sndfile.h>
 
@@ -9,6 +9,7 @@
 
 #include "cfma/core/error.hpp"
 #include "cfma/data/nsynth.hpp"
+#include "cfma/data/selection.hpp"
 #include "tests/test_paths.hpp"
 
 namespace cfma::data {
@@ -101,6 +102,7 @@ TEST(NSynthReader, ReadsNsynthMiniInNoteStrOrder) {
   EXPECT_EQ(first.qualities, (std::array<std::uint8_t, 10>{}));
   EXPECT_TRUE(first.qualities_str.empty());
   EXPECT_EQ(first.wav, mini_root() / "audio" / "brass_acoustic_913-052-100.wav");
+  EXPECT_EQ(scan.index_files, (std::vector<fs::path>{mini_root() / "examples.json"}));
   const auto& last = scan.examples.back();
   EXPECT_EQ(last.note_str, "vocal_acoustic_925-040-127");
   EXPECT_EQ(last.instrument_family, 10);
@@ -271,6 +273,127 @@ TEST_F(BadWav, InfInFloatWav) {
   write_wav(example_.wav, 16000, 1, 64000, SF_FORMAT_WAV | SF_FORMAT_FLOAT,
             -std::numeric_limits<float>::infinity(), 63999);
   read_error({"non-finite sample (Inf) at index 63999"});
+}
+
+// NSynth's official layout (data.split = "official"): three jsonwav folders under one root.
+void write_folder(const fs::path& dir, const std::vector<std::string>& note_strs) {
+  std::vector<Example> notes;
+  for (const auto& name : note_strs) {
+    const auto family_str = name.substr(0, name.find('_'));
+    const auto source_str = name.substr(name.find('_') + 1, name.find('_', name.find('_') + 1) - name.find('_') - 1);
+    auto e = make_example(name, nsynth_family_code(family_str), nsynth_source_code(source_str));
+    e.instrument_str = name.substr(0, name.find('-'));
+    notes.push_back(e);
+  }
+  write_index(dir, notes);
+  for (const auto& e : notes) write_wav(dir / "audio" / (e.note_str + ".wav"), 16000, 1, 64000);
+}
+
+const std::vector<std::string> official_train = {"brass_acoustic_913-060-100", "flute_acoustic_002-060-100",
+                                                 "guitar_electronic_003-060-100", "bass_acoustic_004-050-100"};
+const std::vector<std::string> official_valid = {"brass_acoustic_913-062-100", "flute_acoustic_002-062-100"};
+const std::vector<std::string> official_test = {"brass_acoustic_913-064-100", "flute_acoustic_002-064-100",
+                                                "keyboard_acoustic_005-060-100"};
+
+fs::path official_root(const std::string& name) {
+  const auto root = test::scratch_dir(name);
+  write_folder(root / "nsynth-train", official_train);
+  write_folder(root / "nsynth-valid", official_valid);
+  write_folder(root / "nsynth-test", official_test);
+  return root;
+}
+
+std::string folder_of(const Example& e) { return e.wav.parent_path().parent_path().filename().string(); }
+
+std::vector<std::string> note_strs(const Selection& sel, const std::vector<std::int64_t>& rows) {
+  std::vector<std::string> out;
+  for (auto i : rows) out.push_back(sel.examples[static_cast<std::size_t>(i)].note_str);
+  return out;
+}
+
+TEST(OfficialSplit, TrainFromNsynthTrainTestFromNsynthTest) {
+  const auto root = official_root("nsynth-official");
+  const auto scan = scan_official(root);
+  EXPECT_EQ(scan.root, root);
+  EXPECT_EQ(scan.index_files, (std::vector<fs::path>{root / "nsynth-train" / "examples.json",
+                                                     root / "nsynth-test" / "examples.json"}));
+  ASSERT_EQ(scan.examples.size(), 7u);  // nsynth-valid is not read
+  EXPECT_TRUE(scan.problems.empty());
+  for (std::size_t i = 1; i < scan.examples.size(); ++i)
+    EXPECT_LT(scan.examples[i - 1].note_str, scan.examples[i].note_str);
+  for (const auto& e : scan.examples) {
+    EXPECT_EQ(e.wav.parent_path().parent_path().parent_path(), root) << e.wav;
+    EXPECT_NE(folder_of(e), "nsynth-valid") << e.note_str;
+  }
+  auto sorted_test = official_test;
+  std::sort(sorted_test.begin(), sorted_test.end());
+  EXPECT_EQ(scan.official_test, sorted_test);
+
+  DataConfig config;  // acoustic, no bass/organ: drops guitar_electronic and bass_acoustic
+  config.split = Split::official;
+  EXPECT_EQ(scan_data_root(DataConfig{.root = root, .split = Split::official}).examples, scan.examples);
+  const auto sel = select_examples(scan, config);
+  EXPECT_EQ(note_strs(sel, sel.train),
+            (std::vector<std::string>{"brass_acoustic_913-060-100", "flute_acoustic_002-060-100"}));
+  EXPECT_EQ(note_strs(sel, sel.test), (std::vector<std::string>{"brass_acoustic_913-064-100",
+                                                                "flute_acoustic_002-064-100",
+                                                                "keyboard_acoustic_005-060-100"}));
+  EXPECT_EQ(sel.train, (std::vector<std::int64_t>{0, 2}));
+  EXPECT_EQ(sel.test, (std::vector<std::int64_t>{1, 3, 4}));
+  for (auto i : sel.test) EXPECT_EQ(folder_of(sel.examples[static_cast<std::size_t>(i)]), "nsynth-test");
+  // Labels over the whole selection, as for the other splits (keyboard is only in test).
+  EXPECT_EQ(sel.family_names, (std::vector<std::string>{"brass", "flute", "keyboard"}));
+  // test_fraction, split_seed and test_order do not apply.
+  auto other = config;
+  other.test_fraction = 0.5;
+  other.split_seed = 3;
+  other.test_order = TestOrder::numpy;
+  const auto same = select_examples(scan, other);
+  EXPECT_EQ(same.train, sel.train);
+  EXPECT_EQ(same.test, sel.test);
+
+  // Subsample: drawn from the union in note_str order; every note keeps its folder.
+  config.subsample = 4;
+  const auto sub = select_examples(scan, config);
+  ASSERT_EQ(sub.examples.size(), 4u);
+  ASSERT_EQ(sub.train.size() + sub.test.size(), 4u);
+  for (auto i : sub.train) EXPECT_EQ(folder_of(sub.examples[static_cast<std::size_t>(i)]), "nsynth-train");
+  for (auto i : sub.test) EXPECT_EQ(folder_of(sub.examples[static_cast<std::size_t>(i)]), "nsynth-test");
+
+  // A side left empty by the filters is an error naming it.
+  config = DataConfig{};
+  config.split = Split::official;
+  config.exclude_families = {0, 1, 2, 6};  // only keyboard, only in nsynth-test
+  expect_data_error([&] { select_examples(scan, config); },
+                    {root.string() + ": data.split = \"official\": no nsynth-train notes left of 1"});
+}
+
+TEST(OfficialSplit, MissingFolderNamesRootAndFolder) {
+  const auto root = test::scratch_dir("nsynth-official-missing");
+  expect_data_error([&] { scan_official(root); },
+                    {"data.root = " + root.string() + ": no nsynth-train and nsynth-test folder"});
+  write_folder(root / "nsynth-train", official_train);
+  write_folder(root / "nsynth-valid", official_valid);
+  const auto msg = expect_data_error([&] { scan_data_root(DataConfig{.root = root, .split = Split::official}); },
+                                     {"data.root = " + root.string() + ": no nsynth-test folder",
+                                      "data.split = \"official\""});
+  EXPECT_EQ(msg.find("no nsynth-train"), std::string::npos) << msg;
+  // nsynth-valid is not needed.
+  fs::remove_all(root / "nsynth-valid");
+  write_folder(root / "nsynth-test", official_test);
+  EXPECT_EQ(scan_official(root).examples.size(), 7u);
+  // The other splits read data.root itself.
+  expect_data_error([&] { scan_data_root(DataConfig{.root = root}); },
+                    {(root / "examples.json").string(), "cannot open"});
+}
+
+TEST(OfficialSplit, NoteInTwoFoldersIsAnError) {
+  const auto root = test::scratch_dir("nsynth-official-duplicate");
+  write_folder(root / "nsynth-train", official_train);
+  write_folder(root / "nsynth-test", {"keyboard_acoustic_005-060-100", "flute_acoustic_002-060-100"});
+  expect_data_error([&] { scan_official(root); },
+                    {"data.root = " + root.string(), "note 'flute_acoustic_002-060-100' is in both nsynth-train and "
+                                                     "nsynth-test"});
 }
 
 }  // namespace

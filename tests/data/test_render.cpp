@@ -91,6 +91,39 @@ TEST(RenderPlan, DefaultDatasetCoversThePapersFamilies) {
   EXPECT_EQ(velocities, (std::set<int>{25, 50, 75, 100, 127}));
 }
 
+TEST(RenderPlan, DefaultDatasetSplitsByInstrument) {
+  // The default notes as render_dataset indexes them (all audible), split with data.split =
+  // "instrument" at the default test_fraction: every family of the paper in both splits.
+  DatasetScan scan;
+  scan.root = "default-render";
+  for (const auto& planned : plan_notes(default_render_config())) {
+    const auto& gm = *find_gm_instrument(planned.program);
+    Example e;
+    e.note_str = planned.note_str;
+    e.instrument = planned.program;
+    e.instrument_str = planned.instrument_str;
+    e.instrument_family = gm.family;
+    e.instrument_source = gm.source;
+    scan.examples.push_back(e);
+  }
+  DataConfig config;
+  config.split = Split::instrument;
+  const auto sel = select_examples(scan, config);
+  EXPECT_EQ(sel.family_names, (std::vector<std::string>{"brass", "flute", "guitar", "keyboard", "mallet", "reed",
+                                                         "string", "vocal"}));
+  std::map<int, std::set<std::int64_t>> train, test;
+  for (const auto& [rows, instruments] : {std::pair{&sel.train, &train}, std::pair{&sel.test, &test}}) {
+    for (auto i : *rows) {
+      const auto& e = sel.examples[static_cast<std::size_t>(i)];
+      (*instruments)[e.instrument_family].insert(e.instrument);
+    }
+  }
+  for (int family : sel.family_codes) {
+    EXPECT_EQ(test[family].size(), 1u) << family;  // round(0.3 * 2) = round(0.3 * 3) = 1
+    EXPECT_GE(train[family].size(), 1u) << family;
+  }
+}
+
 TEST(RenderPlan, NoteNamesFollowNsynth) {
   RenderConfig c = default_render_config();
   c.programs = {40};

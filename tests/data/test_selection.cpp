@@ -1,12 +1,14 @@
 // Selection and split: legacy numpy RandomState bit-exactness (against numpy 1.24 output in
-// tests/data/numpy_*.txt, see README.md), filtering, subsampling, split counts, label
-// encoding, [data] parsing.
+// tests/data/numpy_*.txt, see README.md), filtering, subsampling, split counts, the
+// instrument-disjoint split (against README.md's numpy recipe), label encoding, [data] parsing.
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <numeric>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "cfma/core/error.hpp"
 #include "cfma/data/legacy_random.hpp"
@@ -227,6 +229,179 @@ TEST(Selection, JsonRoundTrip) {
   EXPECT_EQ(back.skipped, sel.skipped);
 }
 
+// One acoustic instrument per (family, id), with 1 + id % 3 notes each; sorted by note_str as
+// scan_dataset returns it.
+DatasetScan instrument_scan(const std::vector<std::pair<int, std::int64_t>>& instruments) {
+  DatasetScan scan;
+  scan.root = "/synthetic";
+  for (const auto& [family, id] : instruments) {
+    for (std::int64_t k = 0; k <= id % 3; ++k) {
+      char instrument_str[48], name[64];
+      std::snprintf(instrument_str, sizeof instrument_str, "%s_acoustic_%03lld",
+                    nsynth_family_names()[static_cast<std::size_t>(family)].c_str(), static_cast<long long>(id));
+      std::snprintf(name, sizeof name, "%s-%03lld-100", instrument_str, static_cast<long long>(40 + 2 * k));
+      auto e = note(name, family, 0);
+      e.instrument = id;
+      e.instrument_str = instrument_str;
+      e.pitch = static_cast<int>(40 + 2 * k);
+      scan.examples.push_back(e);
+    }
+  }
+  std::sort(scan.examples.begin(), scan.examples.end(),
+            [](const Example& a, const Example& b) { return a.note_str < b.note_str; });
+  return scan;
+}
+
+// The families and instrument ids of tests/data/README.md's instrument-split recipe.
+DatasetScan recipe_scan() {
+  return instrument_scan({{1, 913}, {1, 5}, {1, 100}, {1, 77}, {2, 8}, {2, 3}, {3, 16}, {3, 10}, {3, 11},
+                          {3, 12}, {3, 13}, {3, 14}, {3, 15}, {5, 20}, {5, 21}, {5, 22}, {5, 23}, {5, 24},
+                          {10, 40}, {10, 41}, {10, 42}});
+}
+
+// The instruments of `rows`, in order of first appearance.
+std::vector<std::int64_t> instruments_of(const Selection& sel, const std::vector<std::int64_t>& rows) {
+  std::vector<std::int64_t> out;
+  for (auto i : rows) {
+    const auto id = sel.examples[static_cast<std::size_t>(i)].instrument;
+    if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+  }
+  return out;
+}
+
+DataConfig instrument_config(std::uint32_t seed = 17, double test_fraction = 0.3) {
+  DataConfig c;
+  c.split = Split::instrument;
+  c.split_seed = seed;
+  c.test_fraction = test_fraction;
+  return c;
+}
+
+TEST(InstrumentSplit, TestInstrumentsEqualTheNumpyRecipe) {
+  // tests/data/README.md: np.random.seed(s); per family ascending, ids[permutation(k)[:m]].
+  const auto scan = recipe_scan();
+  const std::vector<std::tuple<std::uint32_t, double, std::vector<std::int64_t>>> recorded = {
+      {17, 0.3, {5, 8, 14, 13, 21, 22, 42}},
+      {18, 0.3, {913, 8, 16, 14, 20, 22, 41}},
+      {17, 0.5, {5, 100, 8, 14, 13, 12, 15, 21, 22, 42, 40}}};
+  for (const auto& [seed, fraction, expected] : recorded) {
+    auto config = instrument_config(seed, fraction);
+    config.test_order = TestOrder::numpy;
+    const auto drawn = select_examples(scan, config);
+    EXPECT_EQ(instruments_of(drawn, drawn.test), expected) << "seed " << seed << " test_fraction " << fraction;
+    // numpy order: each instrument's notes together, in note_str order.
+    for (std::size_t i = 1; i < drawn.test.size(); ++i) {
+      const auto& a = drawn.examples[static_cast<std::size_t>(drawn.test[i - 1])];
+      const auto& b = drawn.examples[static_cast<std::size_t>(drawn.test[i])];
+      if (a.instrument == b.instrument) {
+        EXPECT_LT(drawn.test[i - 1], drawn.test[i]);
+      }
+    }
+    // sorted order: the same notes ascending, the same train.
+    config.test_order = TestOrder::sorted;
+    const auto sorted = select_examples(scan, config);
+    auto expected_test = drawn.test;
+    std::sort(expected_test.begin(), expected_test.end());
+    EXPECT_EQ(sorted.test, expected_test);
+    EXPECT_EQ(sorted.train, drawn.train);
+  }
+}
+
+TEST(InstrumentSplit, DisjointStratifiedRoundedAndSeeded) {
+  const auto scan = recipe_scan();
+  for (const double fraction : {0.1, 0.3, 0.5, 0.9}) {
+    const auto sel = select_examples(scan, instrument_config(17, fraction));
+    ASSERT_EQ(sel.train.size() + sel.test.size(), sel.examples.size());
+    EXPECT_TRUE(std::is_sorted(sel.train.begin(), sel.train.end()));
+    EXPECT_TRUE(std::is_sorted(sel.test.begin(), sel.test.end()));
+    std::set<std::int64_t> rows(sel.train.begin(), sel.train.end());
+    rows.insert(sel.test.begin(), sel.test.end());
+    EXPECT_EQ(rows.size(), sel.examples.size());
+
+    std::map<int, std::set<std::int64_t>> train_instruments, test_instruments;
+    for (auto i : sel.train) {
+      const auto& e = sel.examples[static_cast<std::size_t>(i)];
+      train_instruments[e.instrument_family].insert(e.instrument);
+    }
+    for (auto i : sel.test) {
+      const auto& e = sel.examples[static_cast<std::size_t>(i)];
+      test_instruments[e.instrument_family].insert(e.instrument);
+    }
+    ASSERT_EQ(train_instruments.size(), sel.family_codes.size()) << "every family in train, fraction " << fraction;
+    ASSERT_EQ(test_instruments.size(), sel.family_codes.size()) << "every family in test, fraction " << fraction;
+    for (int family : sel.family_codes) {
+      const auto& train = train_instruments[family];
+      const auto& test = test_instruments[family];
+      for (auto id : test) EXPECT_EQ(train.count(id), 0u) << "instrument " << id << " in both splits";
+      const auto k = static_cast<std::int64_t>(train.size() + test.size());
+      EXPECT_EQ(static_cast<std::int64_t>(test.size()), std::clamp<std::int64_t>(test_count(k, fraction), 1, k - 1))
+          << "family " << family << ", " << k << " instruments, fraction " << fraction;
+    }
+  }
+  // round half to even per family: 5 instruments at 0.5 -> 2 (round(2.5)), 3 -> 2 (round(1.5)).
+  const auto half = select_examples(scan, instrument_config(17, 0.5));
+  std::map<int, std::set<std::int64_t>> test_instruments;
+  for (auto i : half.test) {
+    const auto& e = half.examples[static_cast<std::size_t>(i)];
+    test_instruments[e.instrument_family].insert(e.instrument);
+  }
+  EXPECT_EQ(test_instruments[5].size(), 2u);   // mallet: 5 instruments
+  EXPECT_EQ(test_instruments[10].size(), 2u);  // vocal: 3 instruments
+  EXPECT_EQ(test_instruments[2].size(), 1u);   // flute: 2 instruments
+
+  // Reproducible with its seed; another seed draws other instruments.
+  const auto a = select_examples(scan, instrument_config(17));
+  const auto b = select_examples(scan, instrument_config(17));
+  const auto c = select_examples(scan, instrument_config(18));
+  EXPECT_EQ(a.test, b.test);
+  EXPECT_EQ(a.train, b.train);
+  EXPECT_NE(a.test, c.test);
+  // The family labels do not depend on the split.
+  EXPECT_EQ(a.family_codes, (std::vector<int>{1, 2, 3, 5, 10}));
+  EXPECT_EQ(family_labels(a), family_labels(select_examples(scan, DataConfig{})));
+}
+
+TEST(InstrumentSplit, FamilyWithOneInstrumentIsAnError) {
+  // nsynth-mini: guitar is the one family with a single instrument.
+  const auto mini = scan_dataset(test::shared_dir() / "reference" / "nsynth-mini");
+  const auto expect_message = [](const DatasetScan& scan, const DataConfig& config,
+                                 std::initializer_list<std::string> needles) {
+    try {
+      select_examples(scan, config);
+      ADD_FAILURE() << "no DataError";
+    } catch (const DataError& e) {
+      const std::string msg = e.what();
+      EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+      for (const auto& needle : needles) EXPECT_NE(msg.find(needle), std::string::npos) << "'" << needle << "' not in: " << msg;
+    }
+  };
+  expect_message(mini, instrument_config(),
+                 {"nsynth-mini: data.split = \"instrument\": family \"guitar\" has 1 instrument in the selection "
+                  "(guitar_acoustic_907)",
+                  "use data.split = \"note\" or add instruments"});
+  // A family left with one instrument after the filters: reed (7) here.
+  auto scan = recipe_scan();
+  const auto reed = instrument_scan({{7, 30}, {6, 31}});  // organ (6) is excluded by default
+  scan.examples.insert(scan.examples.end(), reed.examples.begin(), reed.examples.end());
+  expect_message(scan, instrument_config(), {"family \"reed\" has 1 instrument", "(reed_acoustic_030)"});
+  // An instrument whose notes sit in two families cannot be kept in one split per family.
+  scan = recipe_scan();
+  auto stray = scan.examples.front();  // brass_acoustic_005-040-100
+  stray.note_str = "x_stray";
+  stray.instrument_family = 2;
+  stray.instrument_family_str = "flute";
+  scan.examples.push_back(stray);
+  expect_message(scan, instrument_config(), {"instrument 5 has notes in families \"brass\"", "\"flute\" (x_stray)"});
+  // Without guitar, nsynth-mini splits by instrument: one of 2 or 3 instruments per family in test.
+  auto no_guitar = instrument_config();
+  no_guitar.exclude_families = {0, 3, 6};
+  const auto split = select_examples(mini, no_guitar);
+  EXPECT_EQ(split.family_codes, (std::vector<int>{1, 2, 4, 5, 7, 8, 10}));
+  EXPECT_EQ(instruments_of(split, split.test).size(), 7u);
+  // The note split of the same data is unaffected.
+  EXPECT_EQ(select_examples(mini, DataConfig{}).test, (std::vector<std::int64_t>{0, 5, 10, 11, 18, 20, 21}));
+}
+
 TEST(DataConfig, DefaultsNamesAndCodes) {
   auto c = parse_data_config(ConfigDoc::from_string(""));
   EXPECT_EQ(c.root, fs::path("data/nsynth"));
@@ -237,9 +412,11 @@ TEST(DataConfig, DefaultsNamesAndCodes) {
   EXPECT_DOUBLE_EQ(c.test_fraction, 0.3);
   EXPECT_EQ(c.split_seed, 17u);
   EXPECT_EQ(c.test_order, TestOrder::sorted);
+  EXPECT_EQ(c.split, Split::note);
   EXPECT_EQ(c.on_error, OnError::skip);
   EXPECT_EQ(c.sample_rate, 16000);
   EXPECT_EQ(c.n_samples, 64000);
+  EXPECT_FALSE(to_json(c).contains("split"));  // stage keys of older workdirs stay valid
 
   const auto doc = ConfigDoc::from_string(
       "[data]\nroot = \"/nsynth/train\"\nsources = [0, 2]\nexclude_families = [\"organ\", \"bass\", \"vocal\"]\n"
@@ -261,6 +438,20 @@ TEST(DataConfig, DefaultsNamesAndCodes) {
   EXPECT_EQ(j.at("exclude_families"), nlohmann::json({"bass", "organ", "vocal"}));
   EXPECT_EQ(j.at("test_order"), "numpy");
   EXPECT_EQ(j.at("split_seed"), 9);
+
+  for (const auto& [name, split] : {std::pair{"note", Split::note}, std::pair{"instrument", Split::instrument},
+                                    std::pair{"official", Split::official}}) {
+    const auto given = ConfigDoc::from_string(std::string("[data]\nsplit = \"") + name + "\"\n");
+    c = parse_data_config(given);
+    given.check_unknown_keys();
+    EXPECT_EQ(c.split, split) << name;
+    EXPECT_EQ(to_string(c.split), name);
+    if (split == Split::note) {
+      EXPECT_FALSE(to_json(c).contains("split"));
+    } else {
+      EXPECT_EQ(to_json(c).at("split"), name);
+    }
+  }
 }
 
 TEST(DataConfig, BadValuesNameTheKey) {
@@ -276,6 +467,7 @@ TEST(DataConfig, BadValuesNameTheKey) {
   expect_config_error("[data]\nsources = [7]\n", "data.sources");
   expect_config_error("[data]\nsources = [\"acoustic\", 1]\n", "names or codes");
   expect_config_error("[data]\ntest_order = \"random\"\n", "data.test_order");
+  expect_config_error("[data]\nsplit = \"bogus\"\n", "demo.toml:2: data.split");
   expect_config_error("[data]\ntest_fraction = 1.5\n", "data.test_fraction");
   expect_config_error("[data]\nsubsample = -1\n", "data.subsample");
 }

@@ -49,6 +49,15 @@ std::vector<std::string> names_of(const std::vector<int>& codes, const std::vect
 
 }  // namespace
 
+std::string to_string(Split split) {
+  switch (split) {
+    case Split::instrument: return "instrument";
+    case Split::official: return "official";
+    case Split::note: break;
+  }
+  return "note";
+}
+
 std::string to_string(TestOrder order) { return order == TestOrder::numpy ? "numpy" : "sorted"; }
 std::string to_string(OnError policy) { return policy == OnError::fail ? "fail" : "skip"; }
 
@@ -63,6 +72,8 @@ DataConfig parse_data_config(const ConfigDoc& doc) {
   c.subsample = s.get_int("subsample", c.subsample, at_least(0));
   c.subsample_seed = static_cast<std::uint32_t>(
       s.get_int("subsample_seed", c.subsample_seed, between(0, 4294967295.0)));
+  const auto split = s.get_choice("split", to_string(c.split), {"note", "instrument", "official"});
+  c.split = split == "instrument" ? Split::instrument : split == "official" ? Split::official : Split::note;
   c.test_fraction = s.get_double("test_fraction", c.test_fraction, greater_than(0));
   if (c.test_fraction >= 1) s.fail("test_fraction", "must be below 1 (both splits need notes)");
   c.split_seed = static_cast<std::uint32_t>(
@@ -79,17 +90,19 @@ DataConfig parse_data_config(const ConfigDoc& doc) {
 }
 
 nlohmann::json to_json(const DataConfig& c) {
-  return {{"root", c.root.string()},
-          {"sources", names_of(c.sources, nsynth_source_names())},
-          {"exclude_families", names_of(c.exclude_families, nsynth_family_names())},
-          {"subsample", c.subsample},
-          {"subsample_seed", c.subsample_seed},
-          {"test_fraction", c.test_fraction},
-          {"split_seed", c.split_seed},
-          {"test_order", to_string(c.test_order)},
-          {"on_error", to_string(c.on_error)},
-          {"sample_rate", c.sample_rate},
-          {"n_samples", c.n_samples}};
+  nlohmann::json j = {{"root", c.root.string()},
+                      {"sources", names_of(c.sources, nsynth_source_names())},
+                      {"exclude_families", names_of(c.exclude_families, nsynth_family_names())},
+                      {"subsample", c.subsample},
+                      {"subsample_seed", c.subsample_seed},
+                      {"test_fraction", c.test_fraction},
+                      {"split_seed", c.split_seed},
+                      {"test_order", to_string(c.test_order)},
+                      {"on_error", to_string(c.on_error)},
+                      {"sample_rate", c.sample_rate},
+                      {"n_samples", c.n_samples}};
+  if (c.split != Split::note) j["split"] = to_string(c.split);
+  return j;
 }
 
 }  // namespace cfma::data

@@ -9,6 +9,7 @@
 #include <sndfile.h>
 
 #include "cfma/core/error.hpp"
+#include "cfma/core/log.hpp"
 
 namespace cfma::data {
 
@@ -81,6 +82,7 @@ DatasetScan scan_dataset(const fs::path& root) {
 
   DatasetScan scan;
   scan.root = root;
+  scan.index_files = {index_file};
   std::vector<std::string> indexed;
   indexed.reserve(index.size());
   for (const auto& [key, entry] : index.items()) {
@@ -102,6 +104,46 @@ DatasetScan scan_dataset(const fs::path& root) {
   std::sort(scan.examples.begin(), scan.examples.end(), by_note);
   std::sort(scan.problems.begin(), scan.problems.end(), by_note);
   return scan;
+}
+
+DatasetScan scan_official(const fs::path& root) {
+  const fs::path train_dir = root / "nsynth-train", test_dir = root / "nsynth-test", valid_dir = root / "nsynth-valid";
+  std::vector<std::string> missing;
+  for (const auto& dir : {train_dir, test_dir})
+    if (!fs::is_directory(dir)) missing.push_back(dir.filename().string());
+  if (!missing.empty()) {
+    std::string names;
+    for (const auto& m : missing) names += (names.empty() ? "" : " and ") + m;
+    throw DataError("data.root = " + root.string() + ": no " + names + " folder (data.split = \"official\" reads " +
+                    "<root>/nsynth-train and <root>/nsynth-test, each with examples.json + audio/)");
+  }
+  if (fs::is_directory(valid_dir))
+    spdlog::info("{}: not used (data.split = \"official\": train = nsynth-train, test = nsynth-test)",
+                 valid_dir.string());
+
+  auto train = scan_dataset(train_dir);
+  auto test = scan_dataset(test_dir);
+  DatasetScan scan;
+  scan.root = root;
+  scan.index_files = {train.index_files.front(), test.index_files.front()};
+  for (const auto& e : test.examples) scan.official_test.push_back(e.note_str);  // sorted, as the scan
+  for (const auto& e : train.examples) {
+    if (std::binary_search(scan.official_test.begin(), scan.official_test.end(), e.note_str))
+      throw DataError("data.root = " + root.string() + ": note '" + e.note_str +
+                      "' is in both nsynth-train and nsynth-test (note_strs must be unique across the folders)");
+  }
+  scan.examples = std::move(train.examples);
+  scan.examples.insert(scan.examples.end(), test.examples.begin(), test.examples.end());
+  scan.problems = std::move(train.problems);
+  scan.problems.insert(scan.problems.end(), test.problems.begin(), test.problems.end());
+  const auto by_note = [](const auto& a, const auto& b) { return a.note_str < b.note_str; };
+  std::sort(scan.examples.begin(), scan.examples.end(), by_note);
+  std::stable_sort(scan.problems.begin(), scan.problems.end(), by_note);
+  return scan;
+}
+
+DatasetScan scan_data_root(const DataConfig& config) {
+  return config.split == Split::official ? scan_official(config.root) : scan_dataset(config.root);
 }
 
 void read_note_audio(const Example& e, const DataConfig& config, std::span<float> out) {

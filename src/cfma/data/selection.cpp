@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "cfma/core/error.hpp"
 #include "cfma/core/log.hpp"
@@ -19,6 +20,61 @@ std::string list_names(const std::vector<int>& codes, const std::vector<std::str
 }
 
 bool contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
+const std::string& family_name(int code) { return nsynth_family_names()[static_cast<std::size_t>(code)]; }
+
+// split = "note": test = permutation(n)[:round(test_fraction * n)], in the permutation's order.
+std::vector<std::int64_t> note_split_test(std::int64_t n, const DataConfig& config) {
+  auto test = LegacyRandomState(config.split_seed).permutation(n);
+  test.resize(static_cast<std::size_t>(test_count(n, config.test_fraction)));
+  return test;
+}
+
+// split = "instrument" (see selection.hpp): the test notes in draw order.
+std::vector<std::int64_t> instrument_split_test(const std::vector<Example>& examples, const DataConfig& config,
+                                                const std::string& where) {
+  std::map<std::int64_t, const Example*> first_note_of;  // instrument -> its first note
+  std::map<std::int64_t, std::vector<std::int64_t>> notes_of;  // instrument -> its notes, ascending
+  for (std::size_t i = 0; i < examples.size(); ++i) {
+    const auto& e = examples[i];
+    const auto [it, inserted] = first_note_of.emplace(e.instrument, &e);
+    if (!inserted && it->second->instrument_family != e.instrument_family)
+      throw DataError(where + ": data.split = \"instrument\": instrument " + std::to_string(e.instrument) +
+                      " has notes in families \"" + family_name(it->second->instrument_family) + "\" (" +
+                      it->second->note_str + ") and \"" + family_name(e.instrument_family) + "\" (" + e.note_str +
+                      "), so the split by family cannot keep it in one split");
+    notes_of[e.instrument].push_back(static_cast<std::int64_t>(i));
+  }
+  std::map<int, std::vector<std::int64_t>> instruments_of;  // family -> its instruments, ascending
+  for (const auto& [instrument, first] : first_note_of) instruments_of[first->instrument_family].push_back(instrument);
+
+  LegacyRandomState random(config.split_seed);  // one state for the whole draw
+  std::vector<std::int64_t> test;
+  for (const auto& [family, instruments] : instruments_of) {
+    const auto k = static_cast<std::int64_t>(instruments.size());
+    if (k < 2)
+      throw DataError(where + ": data.split = \"instrument\": family \"" + family_name(family) + "\" has " +
+                      std::to_string(k) + " instrument in the selection (" +
+                      first_note_of.at(instruments.front())->instrument_str +
+                      "); each split needs one of its own: use data.split = \"note\" or add instruments of that family");
+    const auto order = random.permutation(k);
+    const auto n_test = std::clamp<std::int64_t>(test_count(k, config.test_fraction), 1, k - 1);
+    for (std::int64_t i = 0; i < n_test; ++i) {
+      const auto& notes = notes_of.at(instruments[static_cast<std::size_t>(order[static_cast<std::size_t>(i)])]);
+      test.insert(test.end(), notes.begin(), notes.end());
+    }
+  }
+  return test;
+}
+
+// split = "official": the notes that came from nsynth-test, ascending.
+std::vector<std::int64_t> official_split_test(const std::vector<Example>& examples, const DatasetScan& scan) {
+  std::vector<std::int64_t> test;
+  for (std::size_t i = 0; i < examples.size(); ++i)
+    if (std::binary_search(scan.official_test.begin(), scan.official_test.end(), examples[i].note_str))
+      test.push_back(static_cast<std::int64_t>(i));
+  return test;
+}
 
 }  // namespace
 
@@ -64,12 +120,20 @@ Selection select_examples(const DatasetScan& scan, const DataConfig& config) {
   }
 
   const auto n = static_cast<std::int64_t>(sel.examples.size());
-  const auto permutation = LegacyRandomState(config.split_seed).permutation(n);
-  const auto n_test = test_count(n, config.test_fraction);
-  sel.test.assign(permutation.begin(), permutation.begin() + n_test);
-  sel.train.assign(permutation.begin() + n_test, permutation.end());
-  std::sort(sel.train.begin(), sel.train.end());
+  const auto where = scan.root.string();
+  switch (config.split) {
+    case Split::note: sel.test = note_split_test(n, config); break;
+    case Split::instrument: sel.test = instrument_split_test(sel.examples, config, where); break;
+    case Split::official: sel.test = official_split_test(sel.examples, scan); break;
+  }
+  std::vector<bool> in_test(static_cast<std::size_t>(n), false);
+  for (auto i : sel.test) in_test[static_cast<std::size_t>(i)] = true;
+  for (std::int64_t i = 0; i < n; ++i)
+    if (!in_test[static_cast<std::size_t>(i)]) sel.train.push_back(i);
   if (config.test_order == TestOrder::sorted) std::sort(sel.test.begin(), sel.test.end());
+  if (config.split == Split::official && (sel.train.empty() || sel.test.empty()))
+    throw DataError(where + ": data.split = \"official\": no " + (sel.train.empty() ? "nsynth-train" : "nsynth-test") +
+                    " notes left of " + std::to_string(n) + " after filtering and subsampling");
 
   for (const auto& e : sel.examples) sel.family_codes.push_back(e.instrument_family);
   std::sort(sel.family_codes.begin(), sel.family_codes.end());

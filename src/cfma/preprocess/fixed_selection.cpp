@@ -16,7 +16,7 @@ namespace cfma::preprocess {
 
 std::string input_fingerprint(const data::DatasetScan& scan, const data::Selection& selection) {
   Hasher h;
-  h.text(hash_file(scan.root / "examples.json"));
+  for (const auto& index_file : scan.index_files) h.text(hash_file(index_file));
   for (const auto& e : selection.examples) h.text(fingerprint_file(e.wav));
   return h.hex();
 }
@@ -26,7 +26,7 @@ data::DatasetScan scan_on_root(const data::DataConfig& config, const boost::mpi:
   std::string error;
   if (comm.rank() == 0) {
     try {
-      scan = data::scan_dataset(config.root);
+      scan = data::scan_data_root(config);
     } catch (const Error& e) {
       error = e.what();
     }

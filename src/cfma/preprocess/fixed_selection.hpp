@@ -1,6 +1,7 @@
 #pragma once
 // The example list and split of the preprocess stage, fixed once for all ranks:
-//   rank 0: scan examples.json + audio/, select (filter, subsample, split) -> broadcast
+//   rank 0: scan examples.json + audio/ (data.split = "official": those of nsynth-train and
+//           nsynth-test), select (filter, subsample, split) -> broadcast
 //   all:    validate the selected notes' audio not yet checked (audio_check.hpp); bad notes
 //           are skipped (their problems join the scan's) or fail the job (data.on_error), and
 //           the selection is redone without them, until every selected note has been read.
@@ -19,11 +20,12 @@ struct FixedSelection {
   std::string fingerprint;    // input_fingerprint of the final selection, identical on every rank
 };
 
-// Fingerprint of the inputs: examples.json's content and every selected wav's size and mtime.
+// Fingerprint of the inputs: the content of every examples.json scanned and every selected
+// wav's size and mtime.
 std::string input_fingerprint(const data::DatasetScan& scan, const data::Selection& selection);
 
-// Collective: rank 0 scans the dataset (the others get an empty scan). Throws the scan's error
-// on every rank.
+// Collective: rank 0 scans the dataset as data.split needs it (data::scan_data_root; the others
+// get an empty scan). Throws the scan's error on every rank.
 data::DatasetScan scan_on_root(const data::DataConfig& config, const boost::mpi::communicator& comm);
 // Collective: the input_fingerprint of the selection as made from the scan alone, before any
 // audio is read (the preprocess stage key: a wav that changes changes its size or mtime, and so
