@@ -2,6 +2,8 @@
 // (each rank recomputes it alone on MPI_COMM_SELF) to 1e-6 relative, for every solver path.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <boost/mpi/communicator.hpp>
 
 #include "cfma/core/atomic_file.hpp"
@@ -42,6 +44,26 @@ TEST(ProbeMpi, RanksAgreeWithOneRank) {
       EXPECT_GT(single.value("family", "test", "accuracy"), 0.5);
     }
   }
+}
+
+// The paper-mode SGD probe (Q12) at 1, 2 and 4 ranks against PyTorch (tests/data/README.md):
+// the batches are ranges of the global train order, whichever ranks hold their rows.
+TEST(ProbeMpi, PaperSgdProbeMatchesPyTorchOnAnyRankCount) {
+  std::ifstream in(test::source_dir() / "tests/data/probe_paper_sgd_torch.json");
+  const auto ref = nlohmann::json::parse(in);
+  const auto p = test::sklearn_problem();
+  const auto file = test::scratch_dir("probe-mpi-paper-sgd") / "x.h5";
+  test::write_problem(file, p);
+  const auto labels = load_probe_labels(file);
+  ProbeConfig config;
+  config.targets = {"family"};
+  config.control_tasks = false;
+  config.logistic_solver = "paper_sgd";
+  const auto result = probe_feature_set(par::World::comm(), test::problem_set(file, p), labels, config);
+  EXPECT_EQ(result.solver["family"]["solver"], "paper_sgd");
+  EXPECT_DOUBLE_EQ(result.value("family", "train", "running_accuracy"), ref["running_train_accuracy"].get<double>());
+  EXPECT_DOUBLE_EQ(result.value("family", "train", "accuracy"), ref["train_accuracy"].get<double>());
+  EXPECT_DOUBLE_EQ(result.value("family", "test", "accuracy"), ref["test_accuracy"].get<double>());
 }
 
 TEST(ProbeMpi, RowSpaceRanksAgreeWithOneRank) {
@@ -85,6 +107,7 @@ TEST(ProbeMpi, StageWritesOutputsSkipsWhenUpToDateAndNamesAMissingLayer) {
   ProbeConfig config;
   config.layers = {"conv3"};
   config.concat_top_k = 1;
+  config.targets = {"family", "pitch", "velocity", "pitch_class"};
   auto& comm = par::World::comm();
   EXPECT_TRUE(run_probe_stage(comm, paths, config, false));   // computed
   EXPECT_FALSE(run_probe_stage(comm, paths, config, false));  // up to date: skipped

@@ -15,6 +15,8 @@
 #include "cfma/probe/baselines.hpp"
 #include "cfma/probe/control_task.hpp"
 #include "cfma/probe/lbfgs.hpp"
+#include "cfma/probe/local_rows.hpp"
+#include "cfma/probe/paper_sgd.hpp"
 #include "cfma/probe/probe.hpp"
 #include "tests/probe/probe_fixture.hpp"
 #include "tests/test_paths.hpp"
@@ -72,7 +74,9 @@ TEST(ProbeTargets, ChanceBaselinesMatchScikitLearnDummyEstimators) {
   const auto ref = targets_reference();
   const auto p = test::sklearn_problem("probe_targets_sklearn.json");
   const auto labels = labels_with_instruments(p, ref, "unused.h5");
-  const auto chance = chance_baselines(labels, ProbeConfig{});
+  ProbeConfig config;
+  config.targets = {"family", "pitch", "velocity", "pitch_class"};
+  const auto chance = chance_baselines(labels, config);
   for (const auto& [target, key] : {std::pair{"family", "majority_family"}, std::pair{"pitch_class", "majority_pitch"}})
     for (const char* split : {"train", "test"}) {
       EXPECT_DOUBLE_EQ(chance.value(target, split, "accuracy"), ref[key][std::string(split) + "_accuracy"].get<double>())
@@ -127,6 +131,7 @@ TEST(ControlTask, ProbeReportsControlScoresAndSelectivity) {
   test::write_problem(file, p);
   const auto labels = labels_with_instruments(p, ref, file);
   ProbeConfig config;
+  config.targets = {"family", "pitch", "velocity", "pitch_class"};
   config.C = 0.5;
   const auto result = probe_feature_set(self(), test::problem_set(file, p), labels, config);
   for (const auto& [task, metric] : {std::pair{"family", "accuracy"}, std::pair{"pitch_class", "accuracy"},
@@ -142,6 +147,34 @@ TEST(ControlTask, ProbeReportsControlScoresAndSelectivity) {
   // The control probes have the task probes' capacity: they fit their train labels above chance.
   const auto chance = chance_baselines(labels, config);
   EXPECT_GT(result.value("family_control", "train", "accuracy"), chance.value("family", "train", "accuracy"));
+}
+
+// The paper-mode SGD probe's weights equal PyTorch's after 100 epochs (same init from the
+// same seed, same batches, double softmax; tests/data/README.md).
+TEST(PaperSgd, WeightsMatchPyTorch) {
+  std::ifstream in(test::source_dir() / "tests/data/probe_paper_sgd_torch.json");
+  const auto ref = nlohmann::json::parse(in);
+  const auto p = test::sklearn_problem();
+  const auto file = test::scratch_dir("probe-paper-sgd") / "x.h5";
+  test::write_problem(file, p);
+  LocalRows train(test::problem_set(file, p), p.train, 64, true);
+  const auto stats = column_stats(self(), train);
+  train.standardise(stats.mean, stats.inv_scale());
+  std::vector<int> y;
+  for (const auto r : p.train) y.push_back(p.family[static_cast<std::size_t>(r)]);
+  const auto fitted = fit_logistic_paper_sgd(self(), train, 0, static_cast<std::int64_t>(p.train.size()), y, 4, {});
+  const auto weight = ref["weight"].get<std::vector<std::vector<double>>>();  // K x D
+  for (std::size_t c = 0; c < weight.size(); ++c) {
+    for (std::size_t j = 0; j < weight[c].size(); ++j)
+      EXPECT_NEAR(fitted.model.weights(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(c)), weight[c][j], 1e-9);
+    EXPECT_NEAR(fitted.model.intercept[static_cast<Eigen::Index>(c)], ref["bias"][c].get<double>(), 1e-9);
+  }
+  EXPECT_DOUBLE_EQ(fitted.running_train_accuracy, ref["running_train_accuracy"].get<double>());
+  // Without the double softmax the same 100 epochs move further from the init.
+  PaperSgdOptions plain;
+  plain.double_softmax = false;
+  const auto single = fit_logistic_paper_sgd(self(), train, 0, static_cast<std::int64_t>(p.train.size()), y, 4, plain);
+  EXPECT_GT(single.model.weights.norm(), fitted.model.weights.norm());
 }
 
 // Strong Wolfe and Armijo reach the same minimum of Rosenbrock's function; strong Wolfe in

@@ -175,8 +175,34 @@ LinearModel fit_least_squares(const boost::mpi::communicator& comm, LocalRows& r
 }
 
 RegressionMetrics evaluate_linear(const boost::mpi::communicator& comm, LocalRows& rows,
-                                  const Eigen::MatrixXd& targets, const LinearModel& model) {
+                                  const Eigen::MatrixXd& targets, const LinearModel& model,
+                                  const std::vector<char>& rows_kept) {
   check_shapes(rows, targets);
+  if (!rows_kept.empty()) {  // the kept rows as a LocalRows of their own
+    if (static_cast<std::int64_t>(rows_kept.size()) != rows.rows())
+      throw ProbeError("least squares: row mask has " + std::to_string(rows_kept.size()) + " entries for " +
+                       std::to_string(rows.rows()) + " rows");
+    std::vector<std::int64_t> ids;
+    std::vector<Eigen::Index> kept;
+    for (std::size_t i = 0; i < rows_kept.size(); ++i)
+      if (rows_kept[i]) {
+        ids.push_back(rows.row_ids()[i]);
+        kept.push_back(static_cast<Eigen::Index>(i));
+      }
+    RowMatrix x(static_cast<Eigen::Index>(kept.size()), rows.cols());
+    Eigen::MatrixXd y(static_cast<Eigen::Index>(kept.size()), targets.cols());
+    std::size_t next = 0;
+    par::all_or_none(comm, [&] {
+      rows.for_each_chunk([&](std::int64_t first, const ConstRowBlock& chunk) {
+        for (; next < kept.size() && kept[next] < first + chunk.rows(); ++next) {
+          x.row(static_cast<Eigen::Index>(next)) = chunk.row(kept[next] - first);
+          y.row(static_cast<Eigen::Index>(next)) = targets.row(kept[next]);
+        }
+      });
+    });
+    LocalRows subset(rows.name(), std::move(x), std::move(ids), 1 << 20);
+    return evaluate_linear(comm, subset, y, model);
+  }
   if (model.weights.rows() != rows.cols())
     throw ProbeError("least squares: model has " + std::to_string(model.weights.rows()) +
                      " features, rows have " + std::to_string(rows.cols()));

@@ -16,6 +16,8 @@
 //   solution; with ridge = 0 and D close to n it is stopped by cg_tol / cg_max_iter.
 #include <string>
 
+#include <vector>
+
 #include <Eigen/Core>
 #include <boost/mpi/communicator.hpp>
 
@@ -48,7 +50,10 @@ struct RegressionMetrics {
   Eigen::VectorXd rmse;  // per target
   Eigen::VectorXd r2;    // 1 - SSE / sum (y - mean_split(y))^2 (scikit-learn's r2_score)
 };
+// `rows_kept` (optional, one 0/1 per local row): score only the kept rows (the paper's
+// last-batch metric, Q9).
 RegressionMetrics evaluate_linear(const boost::mpi::communicator& comm, LocalRows& rows,
-                                  const Eigen::MatrixXd& targets, const LinearModel& model);
+                                  const Eigen::MatrixXd& targets, const LinearModel& model,
+                                  const std::vector<char>& rows_kept = {});
 
 }  // namespace cfma::probe

@@ -48,6 +48,17 @@ void LocalRows::standardise(const Eigen::VectorXd& shift, const Eigen::VectorXd&
     data_ = ((data_.rowwise() - shift_.transpose()).array().rowwise() * inv_scale_.transpose().array()).matrix();
 }
 
+void LocalRows::set_row_extents(std::vector<Eigen::Index> extents) {
+  if (!in_memory_ || static_cast<std::int64_t>(extents.size()) != rows())
+    throw ProbeError("feature set '" + name() + "': row extents need in-memory rows, one per row");
+  extents_ = std::move(extents);
+}
+
+Eigen::Index LocalRows::extent_of(std::int64_t first, std::int64_t count) const {
+  if (extents_.empty() || count <= 0) return cols_;
+  return *std::max_element(extents_.begin() + first, extents_.begin() + first + count);
+}
+
 void LocalRows::for_each_chunk(const std::function<void(std::int64_t, const ConstRowBlock&)>& f) {
   const std::int64_t n = rows();
   if (in_memory_) {

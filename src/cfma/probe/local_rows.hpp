@@ -33,6 +33,13 @@ class LocalRows {
   std::int64_t rows() const { return static_cast<std::int64_t>(rows_.size()); }
   std::int64_t cols() const { return cols_; }
   const std::vector<std::int64_t>& row_ids() const { return rows_; }
+  const std::string& name() const { return reader_.set().name; }
+  // Optional, for in-memory rows: row i is 0 beyond its first extents[i] columns (the
+  // row-space factor is triangular; the logistic probe then skips the zeros). Empty: dense.
+  void set_row_extents(std::vector<Eigen::Index> extents);
+  const std::vector<Eigen::Index>& row_extents() const { return extents_; }
+  // Columns a block of rows [first, first + count) needs: the largest extent, or cols().
+  Eigen::Index extent_of(std::int64_t first, std::int64_t count) const;
   bool in_memory() const { return in_memory_; }
 
   // From now on every chunk is (x - shift) .* inv_scale. Applied in place to in-memory rows
@@ -49,6 +56,7 @@ class LocalRows {
   bool in_memory_ = false;
   bool loaded_ = false;
   RowMatrix data_;  // in-memory rows, or the current chunk when streaming
+  std::vector<Eigen::Index> extents_;
   Eigen::VectorXd shift_, inv_scale_;
   bool scaled_ = false;
 };

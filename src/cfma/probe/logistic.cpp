@@ -6,6 +6,7 @@
 #include "cfma/core/error.hpp"
 #include "cfma/par/reduce.hpp"
 #include "cfma/par/world.hpp"
+#include "cfma/probe/newton_cg.hpp"
 
 namespace cfma::probe {
 
@@ -31,7 +32,7 @@ void check_labels(std::span<const int> labels, const LocalRows& rows, int classe
 
 LogisticModel fit_logistic(const boost::mpi::communicator& comm, LocalRows& rows,
                            std::span<const int> labels, int classes, double C,
-                           const LbfgsOptions& options, bool precondition) {
+                           const LbfgsOptions& options, bool precondition, LogisticSolver solver) {
   par::all_or_none(comm, [&] { check_labels(labels, rows, classes, false); });
   const Eigen::Index d = rows.cols(), k = classes;
   const double n = static_cast<double>(par::all_reduce_sum(comm, rows.rows()));
@@ -39,6 +40,7 @@ LogisticModel fit_logistic(const boost::mpi::communicator& comm, LocalRows& rows
   const std::int64_t block = compute_block_rows(d);
   Eigen::VectorXd buffer(1 + d * k + k);
   Eigen::MatrixXd z, gz;
+  Eigen::MatrixXd probs(rows.rows(), k);  // softmax of the local rows at the last evaluated point
 
   const Objective objective = [&](const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
     const Eigen::Map<const Eigen::MatrixXd> w(theta.data(), d, k);
@@ -51,8 +53,9 @@ LogisticModel fit_logistic(const boost::mpi::communicator& comm, LocalRows& rows
       rows.for_each_chunk([&](std::int64_t first, const ConstRowBlock& x) {
         for (std::int64_t r0 = 0; r0 < x.rows(); r0 += block) {
           const std::int64_t m = std::min(block, x.rows() - r0);
-          const auto xb = x.middleRows(r0, m);
-          z.noalias() = xb * w;
+          const Eigen::Index width = rows.extent_of(first + r0, m);  // beyond it the rows are 0
+          const auto xb = x.middleRows(r0, m).leftCols(width);
+          z.noalias() = xb * w.topRows(width);
           z.rowwise() += b.transpose();
           for (Eigen::Index i = 0; i < m; ++i) {
             const int y = labels[static_cast<std::size_t>(first + r0 + i)];
@@ -62,9 +65,10 @@ LogisticModel fit_logistic(const boost::mpi::communicator& comm, LocalRows& rows
             for (Eigen::Index c = 0; c < k; ++c) s += (z(i, c) = std::exp(z(i, c) - zmax));
             loss += zmax + std::log(s) - zy;
             z.row(i) /= s;
+            probs.row(first + r0 + i) = z.row(i);  // the Newton solver's Hessian needs them
             z(i, y) -= 1.0;  // softmax - onehot
           }
-          gw.noalias() += xb.transpose() * z;
+          gw.topRows(width).noalias() += xb.transpose() * z;
           gb += z.colwise().sum().transpose();
         }
       });
@@ -76,6 +80,64 @@ LogisticModel fit_logistic(const boost::mpi::communicator& comm, LocalRows& rows
     grad.tail(k) = buffer.tail(k) / n;
     return (buffer[0] + penalty) / n;
   };
+
+  if (solver == LogisticSolver::newton_cg) {
+    // (1/n) [sum_i x_i' (p_i .* u_i - p_i (p_i' u_i)) + V/C], u_i = x_i V + c: the Hessian of the
+    // mean objective at the last evaluated point times v = [V (D x K), c (K)].
+    Eigen::VectorXd hv_buffer(d * k + k);
+    Eigen::MatrixXd u;
+    const HessianProduct hessian_times = [&](const Eigen::VectorXd& v, Eigen::VectorXd& out) {
+      const Eigen::Map<const Eigen::MatrixXd> vw(v.data(), d, k);
+      const Eigen::Map<const Eigen::VectorXd> vb(v.data() + d * k, k);
+      hv_buffer.setZero();
+      Eigen::Map<Eigen::MatrixXd> hw(hv_buffer.data(), d, k);
+      Eigen::Map<Eigen::VectorXd> hb(hv_buffer.data() + d * k, k);
+      par::all_or_none(comm, [&] {
+        rows.for_each_chunk([&](std::int64_t first, const ConstRowBlock& x) {
+          for (std::int64_t r0 = 0; r0 < x.rows(); r0 += block) {
+            const std::int64_t m = std::min(block, x.rows() - r0);
+            const Eigen::Index width = rows.extent_of(first + r0, m);
+            const auto xb = x.middleRows(r0, m).leftCols(width);
+            u.noalias() = xb * vw.topRows(width);
+            u.rowwise() += vb.transpose();
+            for (Eigen::Index i = 0; i < m; ++i) {
+              const auto p = probs.row(first + r0 + i);
+              const double pu = p.dot(u.row(i));
+              u.row(i) = p.cwiseProduct(u.row(i)) - pu * p;
+            }
+            hw.topRows(width).noalias() += xb.transpose() * u;
+            hb += u.colwise().sum().transpose();
+          }
+        });
+      });
+      par::all_reduce_sum(comm, {hv_buffer.data(), static_cast<std::size_t>(hv_buffer.size())});
+      out.head(d * k) = (hv_buffer.head(d * k) + Eigen::Map<const Eigen::VectorXd>(v.data(), d * k) / C) / n;
+      out.tail(k) = hv_buffer.tail(k) / n;
+    };
+    // The Hessian's diagonal (the CG preconditioner): (1/n)[sum_i x_ij^2 p_ic (1 - p_ic) + 1/C].
+    const HessianProduct hessian_diagonal = [&](const Eigen::VectorXd&, Eigen::VectorXd& out) {
+      hv_buffer.setZero();
+      Eigen::Map<Eigen::MatrixXd> dw(hv_buffer.data(), d, k);
+      Eigen::Map<Eigen::VectorXd> db(hv_buffer.data() + d * k, k);
+      par::all_or_none(comm, [&] {
+        rows.for_each_chunk([&](std::int64_t first, const ConstRowBlock& x) {
+          const auto p = probs.middleRows(first, x.rows());
+          const Eigen::MatrixXd q = p.array() * (1.0 - p.array());
+          dw.noalias() += x.array().square().matrix().transpose() * q;
+          db += q.colwise().sum().transpose();
+        });
+      });
+      par::all_reduce_sum(comm, {hv_buffer.data(), static_cast<std::size_t>(hv_buffer.size())});
+      out.head(d * k) = (hv_buffer.head(d * k).array() + 1.0 / C) / n;
+      out.tail(k) = hv_buffer.tail(k) / n;
+    };
+    Eigen::VectorXd theta = Eigen::VectorXd::Zero(d * k + k);
+    LogisticModel model;
+    model.solver = minimise_newton_cg(objective, hessian_times, hessian_diagonal, theta, options);
+    model.weights = Eigen::Map<const Eigen::MatrixXd>(theta.data(), d, k);
+    model.intercept = theta.tail(k).array() - theta.tail(k).mean();
+    return model;
+  }
 
   LbfgsOptions solver_options = options;
   if (precondition) {

@@ -21,11 +21,18 @@ struct LogisticModel {
   LbfgsResult solver;
 };
 
+// lbfgs: L-BFGS (lbfgs.hpp); newton_cg: truncated Newton, the Newton system solved by CG
+// with Hessian-vector products (newton_cg.hpp), which converges on the nearly separable sets
+// where L-BFGS runs to max_iter.
+enum class LogisticSolver { lbfgs, newton_cg };
+
 // `labels[i]` in [0, classes) is the label of local row i; n = global row count.
-// `precondition`: L-BFGS with a diagonal H0 from the columns' mean squares (one more pass).
+// `precondition` (lbfgs): a diagonal H0 from the columns' mean squares (one more pass).
+// `options`: tol and max_iter for either solver; the rest for L-BFGS.
 LogisticModel fit_logistic(const boost::mpi::communicator& comm, LocalRows& rows,
                            std::span<const int> labels, int classes, double C,
-                           const LbfgsOptions& options, bool precondition = false);
+                           const LbfgsOptions& options, bool precondition = false,
+                           LogisticSolver solver = LogisticSolver::lbfgs);
 
 // Label of an evaluation row whose class had no training row (e.g. a test pitch outside the
 // train pitches): counted wrong, left out of the log-loss.

@@ -10,6 +10,7 @@
 #include "cfma/probe/least_squares.hpp"
 #include "cfma/probe/local_rows.hpp"
 #include "cfma/probe/logistic.hpp"
+#include "cfma/probe/paper_sgd.hpp"
 #include "cfma/probe/row_space.hpp"
 #include "cfma/store/h5.hpp"
 #include "cfma/store/schema.hpp"
@@ -138,7 +139,11 @@ SetProbe probe_feature_set(const boost::mpi::communicator& comm, const store::Fe
   // same predictions; row_space.hpp). Otherwise the primal path over the D columns.
   std::optional<RowSpace> reduced;
   std::optional<LocalRows> primal_train, primal_test;
-  if (config.row_space && static_cast<std::int64_t>(labels.train.size()) < set.columns()) {
+  const bool paper_sgd = config.logistic_solver == "paper_sgd";
+  if (paper_sgd && !std::is_sorted(labels.train.begin(), labels.train.end()))
+    throw ProbeError(labels.file.string() + ": /split/train is not ascending; the paper-mode SGD probe batches the "
+                     "train rows in file order");
+  if (config.row_space && !paper_sgd && static_cast<std::int64_t>(labels.train.size()) < set.columns()) {
     reduced.emplace(reduce_to_row_space(comm, set, labels.train, labels.test, train_rows, test_rows, config));
     result.solver["row_space_rank"] = reduced->rank;
   } else {
@@ -162,6 +167,8 @@ SetProbe probe_feature_set(const boost::mpi::communicator& comm, const store::Fe
   }
   LocalRows& train = reduced ? reduced->train : *primal_train;
   LocalRows& test = reduced ? reduced->test : *primal_test;
+  // Labels pair with the local rows in their order (the row space keeps train in pivot order).
+  const std::vector<std::int64_t>& train_order = train.row_ids();
 
   auto wants = [&](const char* t) {
     return std::find(config.targets.begin(), config.targets.end(), t) != config.targets.end();
@@ -189,15 +196,28 @@ SetProbe probe_feature_set(const boost::mpi::communicator& comm, const store::Fe
   options.memory = config.lbfgs_memory;
   options.line_search = parse_line_search(config.line_search);
   for (const auto& [name, values] : classification) {
-    const auto y = class_labels(values, train_rows, test_rows, labels.train);
-    const auto model = fit_logistic(comm, train, y.train, static_cast<int>(y.classes.size()), config.C, options,
-                                    config.precondition);
+    const auto y = class_labels(values, train_order, test_rows, labels.train);
+    LogisticModel model;
+    if (paper_sgd) {
+      const PaperSgdOptions sgd{config.sgd_epochs, config.sgd_learning_rate, config.sgd_momentum,
+                                config.sgd_batch_size, config.sgd_seed, config.double_softmax};
+      const auto first = par::block_of(static_cast<std::int64_t>(labels.train.size()), comm.rank(), comm.size()).begin;
+      auto fitted = fit_logistic_paper_sgd(comm, train, first, static_cast<std::int64_t>(labels.train.size()), y.train,
+                                           static_cast<int>(y.classes.size()), sgd);
+      result.metrics.push_back({name, "train", "running_accuracy", fitted.running_train_accuracy});
+      model = std::move(fitted.model);
+    } else {
+      model = fit_logistic(comm, train, y.train, static_cast<int>(y.classes.size()), config.C, options,
+                           config.precondition,
+                           config.logistic_solver == "newton" ? LogisticSolver::newton_cg : LogisticSolver::lbfgs);
+    }
     for (const auto& [split, rows, yy] : {std::tuple{"train", &train, &y.train}, std::tuple{"test", &test, &y.test}}) {
       const auto m = evaluate_logistic(comm, *rows, *yy, model);
       result.metrics.push_back({name, split, "accuracy", m.accuracy});
       result.metrics.push_back({name, split, "log_loss", m.log_loss});
     }
     result.solver[name] = to_json(model.solver);
+    result.solver[name]["solver"] = config.logistic_solver;
     result.solver[name]["classes"] = y.classes.size();
   }
 
@@ -214,7 +234,7 @@ SetProbe probe_feature_set(const boost::mpi::communicator& comm, const store::Fe
           y(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = (*regression[j].second)[static_cast<std::size_t>(rows[i])];
       return y;
     };
-    const Eigen::MatrixXd y_train = pick(train_rows), y_test = pick(test_rows);
+    const Eigen::MatrixXd y_train = pick(train_order), y_test = pick(test_rows);
     const LeastSquaresOptions ls_options{config.ridge, config.cholesky_max_dim, config.cg_tol, config.cg_max_iter};
     const auto model = fit_least_squares(comm, train, y_train, ls_options);
     for (const auto& [split, rows, y] : {std::tuple{"train", &train, &y_train}, std::tuple{"test", &test, &y_test}}) {
@@ -222,6 +242,25 @@ SetProbe probe_feature_set(const boost::mpi::communicator& comm, const store::Fe
       for (std::size_t j = 0; j < regression.size(); ++j) {
         result.metrics.push_back({regression[j].first, split, "rmse", m.rmse[static_cast<Eigen::Index>(j)]});
         result.metrics.push_back({regression[j].first, split, "r2", m.r2[static_cast<Eigen::Index>(j)]});
+      }
+    }
+    if (config.last_batch_rmse) {
+      // The last batch of each split list (its rows in list order), as 0/1 over the local rows.
+      auto last_batch = [&](const std::vector<std::int64_t>& list, const std::vector<std::int64_t>& local) {
+        const auto n = static_cast<std::int64_t>(list.size());
+        const std::int64_t start = n > 0 ? ((n - 1) / config.sgd_batch_size) * config.sgd_batch_size : 0;
+        std::vector<std::int64_t> ids(list.begin() + start, list.end());
+        std::sort(ids.begin(), ids.end());
+        std::vector<char> kept(local.size());
+        for (std::size_t i = 0; i < local.size(); ++i) kept[i] = std::binary_search(ids.begin(), ids.end(), local[i]);
+        return kept;
+      };
+      for (const auto& [split, rows, y, list, local] :
+           {std::tuple{"train", &train, &y_train, &labels.train, &train_order},
+            std::tuple{"test", &test, &y_test, &labels.test, &test_rows}}) {
+        const auto m = evaluate_linear(comm, *rows, *y, model, last_batch(*list, *local));
+        for (std::size_t j = 0; j < regression.size(); ++j)
+          result.metrics.push_back({regression[j].first, split, "rmse_last_batch", m.rmse[static_cast<Eigen::Index>(j)]});
       }
     }
     for (const auto& [name, values] : regression)

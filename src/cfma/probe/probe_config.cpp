@@ -28,6 +28,14 @@ ProbeConfig parse_probe_config(const ConfigDoc& doc) {
   c.lbfgs_memory = static_cast<int>(s.get_int("lbfgs_memory", c.lbfgs_memory, between(1, 100)));
   c.line_search = s.get_choice("line_search", c.line_search, {"strong_wolfe", "armijo"});
   c.precondition = s.get_bool("precondition", c.precondition);
+  c.logistic_solver = s.get_choice("logistic_solver", c.logistic_solver, {"newton", "lbfgs", "paper_sgd"});
+  c.sgd_epochs = static_cast<int>(s.get_int("sgd_epochs", c.sgd_epochs, between(1, 1e6)));
+  c.sgd_learning_rate = s.get_double("sgd_learning_rate", c.sgd_learning_rate, greater_than(0));
+  c.sgd_momentum = s.get_double("sgd_momentum", c.sgd_momentum, between(0, 1));
+  c.sgd_batch_size = s.get_int("sgd_batch_size", c.sgd_batch_size, between(1, 1e7));
+  c.sgd_seed = static_cast<std::uint64_t>(s.get_int("sgd_seed", static_cast<std::int64_t>(c.sgd_seed), at_least(0)));
+  c.double_softmax = s.get_bool("double_softmax", c.double_softmax);
+  c.last_batch_rmse = s.get_bool("last_batch_rmse", c.last_batch_rmse);
   c.cg_tol = s.get_double("cg_tol", c.cg_tol, greater_than(0));
   c.cg_max_iter = static_cast<int>(s.get_int("cg_max_iter", c.cg_max_iter, between(1, 1e7)));
   c.cholesky_max_dim = s.get_int("cholesky_max_dim", c.cholesky_max_dim, between(0, 65536));
@@ -49,7 +57,11 @@ nlohmann::json to_json(const ProbeConfig& c) {
           {"ridge", c.ridge},           {"scaler", c.scaler},
           {"tol", c.tol},               {"max_iter", c.max_iter},
           {"lbfgs_memory", c.lbfgs_memory}, {"line_search", c.line_search},
-          {"precondition", c.precondition},
+          {"precondition", c.precondition}, {"logistic_solver", c.logistic_solver},
+          {"sgd_epochs", c.sgd_epochs}, {"sgd_learning_rate", c.sgd_learning_rate},
+          {"sgd_momentum", c.sgd_momentum}, {"sgd_batch_size", c.sgd_batch_size},
+          {"sgd_seed", c.sgd_seed}, {"double_softmax", c.double_softmax},
+          {"last_batch_rmse", c.last_batch_rmse},
           {"cg_tol", c.cg_tol},
           {"cg_max_iter", c.cg_max_iter}, {"cholesky_max_dim", c.cholesky_max_dim},
           {"row_space", c.row_space},

@@ -30,7 +30,9 @@
 namespace cfma::probe {
 
 struct RowSpace {
-  LocalRows train, test;  // this rank's rows of Z and Z_test (standardised space)
+  // This rank's rows of Z and Z_test (standardised space). The train rows come in pivot order
+  // (train.row_ids(): pair labels by it), with their triangular extents; test rows ascending.
+  LocalRows train, test;
   std::int64_t rank = 0;  // r: pivots above 1e-12 x G's largest diagonal
 };
 
