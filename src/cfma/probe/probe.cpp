@@ -195,6 +195,10 @@ SetProbe probe_feature_set(const boost::mpi::communicator& comm, const store::Fe
   options.max_iter = config.max_iter;
   options.memory = config.lbfgs_memory;
   options.line_search = parse_line_search(config.line_search);
+  // "auto": Newton-CG in the row space (it converges where L-BFGS runs to max_iter, at the
+  // same cost), L-BFGS on the primal path (35,000 x 480: 0.46 s against Newton's 0.76 s).
+  const bool newton = config.logistic_solver == "newton" || (config.logistic_solver == "auto" && reduced);
+  const std::string solver_name = paper_sgd ? "paper_sgd" : newton ? "newton" : "lbfgs";
   for (const auto& [name, values] : classification) {
     const auto y = class_labels(values, train_order, test_rows, labels.train);
     LogisticModel model;
@@ -209,7 +213,7 @@ SetProbe probe_feature_set(const boost::mpi::communicator& comm, const store::Fe
     } else {
       model = fit_logistic(comm, train, y.train, static_cast<int>(y.classes.size()), config.C, options,
                            config.precondition,
-                           config.logistic_solver == "newton" ? LogisticSolver::newton_cg : LogisticSolver::lbfgs);
+                           newton ? LogisticSolver::newton_cg : LogisticSolver::lbfgs);
     }
     for (const auto& [split, rows, yy] : {std::tuple{"train", &train, &y.train}, std::tuple{"test", &test, &y.test}}) {
       const auto m = evaluate_logistic(comm, *rows, *yy, model);
@@ -217,7 +221,7 @@ SetProbe probe_feature_set(const boost::mpi::communicator& comm, const store::Fe
       result.metrics.push_back({name, split, "log_loss", m.log_loss});
     }
     result.solver[name] = to_json(model.solver);
-    result.solver[name]["solver"] = config.logistic_solver;
+    result.solver[name]["solver"] = solver_name;
     result.solver[name]["classes"] = y.classes.size();
   }
 

@@ -28,7 +28,7 @@ ProbeConfig parse_probe_config(const ConfigDoc& doc) {
   c.lbfgs_memory = static_cast<int>(s.get_int("lbfgs_memory", c.lbfgs_memory, between(1, 100)));
   c.line_search = s.get_choice("line_search", c.line_search, {"strong_wolfe", "armijo"});
   c.precondition = s.get_bool("precondition", c.precondition);
-  c.logistic_solver = s.get_choice("logistic_solver", c.logistic_solver, {"newton", "lbfgs", "paper_sgd"});
+  c.logistic_solver = s.get_choice("logistic_solver", c.logistic_solver, {"auto", "newton", "lbfgs", "paper_sgd"});
   c.sgd_epochs = static_cast<int>(s.get_int("sgd_epochs", c.sgd_epochs, between(1, 1e6)));
   c.sgd_learning_rate = s.get_double("sgd_learning_rate", c.sgd_learning_rate, greater_than(0));
   c.sgd_momentum = s.get_double("sgd_momentum", c.sgd_momentum, between(0, 1));

@@ -35,12 +35,13 @@ struct ProbeConfig {
   // L-BFGS H0 from the columns' scales (lbfgs.hpp, logistic.cpp): 3x fewer iterations on a
   // synthetic conv1-like set, but more on the real conv1/pool1 sets, hence off
   bool precondition = false;
-  // "newton" (truncated Newton-CG, newton_cg.hpp: converges in 15-20 iterations where L-BFGS
-  // runs to max_iter on nearly separable sets), "lbfgs" (the solver above, line_search,
-  // lbfgs_memory, precondition), or "paper_sgd": the paper's SGD probe (Q12, Q1;
+  // "auto" (newton in the row space, lbfgs on the primal path), "newton" (truncated
+  // Newton-CG, newton_cg.hpp: converges in 15-20 iterations where L-BFGS runs to max_iter on
+  // nearly separable sets, at about the same number of row passes), "lbfgs" (the solver above:
+  // line_search, lbfgs_memory, precondition), or "paper_sgd": the paper's SGD probe (Q12, Q1;
   // paper_sgd.hpp) with the sgd_* settings, on the D columns (no row space). tol and max_iter
   // (Newton iterations for "newton") apply to both exact solvers.
-  std::string logistic_solver = "newton";
+  std::string logistic_solver = "auto";
   int sgd_epochs = 100;
   double sgd_learning_rate = 0.01;
   double sgd_momentum = 0.9;
