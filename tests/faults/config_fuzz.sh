@@ -283,6 +283,13 @@ extract.chunk_rows 0
 probe.C 0
 +probe.C -1.0
 probe.ridge -1.0
+probe.logistic_solver "bogus"
++probe.line_search "wolfe"
++probe.sgd_momentum 1.5
++probe.sgd_epochs 0
++probe.control_seed -1
++probe.targets ["timbre"]
+data.split "bogus"
 +probe.concat_top_k -1
 probe.concat_top_k 101
 similarity.max_feature_space_dim 0

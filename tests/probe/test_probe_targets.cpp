@@ -149,6 +149,27 @@ TEST(ControlTask, ProbeReportsControlScoresAndSelectivity) {
   EXPECT_GT(result.value("family_control", "train", "accuracy"), chance.value("family", "train", "accuracy"));
 }
 
+// Q9's last-batch RMSE: the OLS probe scored on the last 36 train / 12 test notes alone (the
+// final partial batch of 64), against scikit-learn (tests/data/README.md).
+TEST(ProbeTargets, LastBatchRmseMatchesScikitLearn) {
+  std::ifstream in(test::source_dir() / "tests/data/probe_last_batch_sklearn.json");
+  const auto ref = nlohmann::json::parse(in);
+  const auto p = test::sklearn_problem("probe_targets_sklearn.json");
+  const auto file = test::scratch_dir("probe-last-batch") / "x.h5";
+  test::write_problem(file, p);
+  const auto labels = labels_with_instruments(p, targets_reference(), file);
+  ProbeConfig config;
+  config.targets = {"pitch", "velocity"};
+  config.control_tasks = false;
+  config.last_batch_rmse = true;
+  const auto result = probe_feature_set(self(), test::problem_set(file, p), labels, config);
+  for (const auto& [name, j] : {std::pair{"pitch", 0}, std::pair{"velocity", 1}}) {
+    EXPECT_NEAR(result.value(name, "train", "rmse_last_batch"), ref["train_rmse_last_batch"][j].get<double>(), 1e-8);
+    EXPECT_NEAR(result.value(name, "test", "rmse_last_batch"), ref["test_rmse_last_batch"][j].get<double>(), 1e-8);
+    EXPECT_NEAR(result.value(name, "train", "rmse"), ref["train_rmse"][j].get<double>(), 1e-8);
+  }
+}
+
 // The paper-mode SGD probe's weights equal PyTorch's after 100 epochs (same init from the
 // same seed, same batches, double softmax; tests/data/README.md).
 TEST(PaperSgd, WeightsMatchPyTorch) {

@@ -99,6 +99,7 @@ std::string probe_section(const WorkPaths& paths) {
   bool any = false;
   for (const auto& [file, title] : std::vector<std::pair<std::string, std::string>>{
            {"transfer.csv", "Transfer matrix (mean, sd and 95 % interval over seeds)"},
+           {"baselines.csv", "Reference rows: chance (majority class, train mean), noise, input, untrained twins"},
            {"concat.csv", "Top hand-crafted features concatenated to conv3"}}) {
     const auto path = paths.results() / file;
     if (!fs::exists(path)) continue;
