@@ -13,6 +13,7 @@ packages=(
   libfluidsynth-dev timgm6mb-soundfont
   slurm-wlm munge libpmix-dev
   python3 python3-numpy python3-h5py python3-sklearn python3-scipy python3-torch
+  chromium python3-pil  # the report's browser test (tests/report/check_page.py)
 )
 
 missing=()

@@ -82,4 +82,11 @@ grep -q "feedforward" "$work/report/index.html"
 report_mb=$(du -sm "$work/report" | cut -f1)
 [[ $report_mb -le 40 ]] || { echo "report/ is $report_mb MB"; exit 1; }
 grep -q 'more than report.max_heatmap_cells' "$work/report/index.html"
+# The probe curves and their data; then the page in headless Chromium: well-formed HTML and
+# SVG, every image and link resolves, no console message, a screenshot that is not blank.
+for f in probe_curve_family_accuracy.svg probe_curve_family_accuracy.csv probe_curve_pitch_rmse.svg; do
+  test -f "$work/report/$f" || { echo "report lacks $f"; exit 1; }
+done
+grep -q '<a href="../results/transfer.csv">' "$work/report/index.html"
+/usr/bin/python3 "$source/tests/report/check_page.py" "$work/report/index.html"
 echo "paper_study: ok"

@@ -32,6 +32,8 @@ void write_attributes(store::File& file, const std::string& config_key, std::int
   file.set_attr("n_fft", static_cast<std::int64_t>(features_config.n_fft));
   file.set_attr("hop_length", static_cast<std::int64_t>(features_config.hop_length));
   file.set_attr("n_mels", static_cast<std::int64_t>(features_config.n_mels));
+  file.set_attr("fmin", features_config.fmin);  // the report's spectrogram axes
+  file.set_attr("fmax", features_config.fmax);
   file.set_attr("frames", static_cast<std::int64_t>(frames));
   file.set_attr("pad_mode", std::string(dsp::to_string(features_config.pad_mode)));
   file.set_attr("spectral_sr", static_cast<std::int64_t>(features_config.spectral_sr));

@@ -37,4 +37,29 @@ std::string FigureWriter::add(const std::string& stem, const std::string& svg) {
   return "<img src='" + name + "' alt='" + escape_xml(stem) + "'>\n";
 }
 
+std::string to_csv(const Table& table) {
+  auto field = [](const std::string& f) {
+    if (f.find_first_of(",\"\n") == std::string::npos) return f;
+    std::string q = "\"";
+    for (const char c : f) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  };
+  std::string out;
+  auto line = [&](const std::vector<std::string>& row) {
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      if (i > 0) out += ',';
+      out += field(row[i]);
+    }
+    out += '\n';
+  };
+  line(table.header);
+  for (const auto& row : table.rows) line(row);
+  return out;
+}
+
+std::string FigureWriter::add_with_data(const std::string& stem, const std::string& svg, const Table& data) {
+  write_file(dir / (stem + ".csv"), to_csv(data));
+  return "<figure>" + add(stem, svg) + "<figcaption><a href='" + escape_xml(stem) + ".csv'>data (CSV)</a></figcaption></figure>\n";
+}
+
 }  // namespace cfma::report

@@ -19,6 +19,11 @@ struct FigureWriter {
   std::filesystem::path dir;
   int figures = 0;  // written so far
   std::string add(const std::string& stem, const std::string& svg);
+  // The figure and its data as <dir>/<stem>.csv (for replotting), linked under the figure.
+  std::string add_with_data(const std::string& stem, const std::string& svg, const Table& data);
 };
+
+// A table as CSV text (fields with a comma, quote or newline quoted, quotes doubled).
+std::string to_csv(const Table& table);
 
 }  // namespace cfma::report

@@ -54,11 +54,17 @@ std::string dataset_section(const WorkPaths& paths, const ReportConfig& config, 
   const auto notes = file.read_strings(store::schema::label("note_str"));
   std::set<int> shown;
   std::vector<float> mel(dims[1] * dims[2]);
+  // Files written before preprocess recorded fmin / fmax have the default 0 to sr / 2.
+  const auto sr = static_cast<int>(file.attr_int("sample_rate"));
+  const ImageAxes axes = mel_axes(static_cast<int>(dims[1]), static_cast<int>(dims[2]),
+                                  file.has_attr("fmin") ? file.attr_double("fmin") : 0.0,
+                                  file.has_attr("fmax") ? file.attr_double("fmax") : sr / 2.0,
+                                  static_cast<int>(file.attr_int("hop_length")), sr);
   for (std::size_t i = 0; i < labels.size() && static_cast<int>(shown.size()) < config.spectrograms; ++i) {
     if (!shown.insert(labels[i]).second) continue;
     file.read_rows<float>(store::schema::mel_db, i, 1, mel.data());
     h += w.add("mel_" + notes[i], image_svg(notes[i] + " (mel dB)", mel, static_cast<int>(dims[1]),
-                                            static_cast<int>(dims[2]), 2));
+                                            static_cast<int>(dims[2]), 2, &axes));
   }
   return h;
 }
@@ -91,21 +97,179 @@ std::string training_section(const WorkPaths& paths, FigureWriter& w) {
   }
   h += table_html(summary);
   for (const auto& [metric, chart] : charts) h += w.add("training_" + metric, line_chart_svg(chart));
+  for (const auto& dir : runs)
+    if (fs::exists(dir / "confusion.csv")) {
+      const auto counts = read_csv(dir / "confusion.csv");
+      h += w.add_with_data("confusion_" + dir.filename().string(),
+                           heatmap_svg(confusion_heatmap(counts, dir.filename().string())), counts);
+    }
   return h;
 }
 
-std::string probe_section(const WorkPaths& paths) {
+Heatmap confusion_heatmap(const Table& counts, const std::string& run) {
+  Heatmap h;
+  h.title = run + ": test confusion (rows: true class, share of the row)";
+  h.col_labels.assign(counts.header.begin() + (counts.header.empty() ? 0 : 1), counts.header.end());
+  for (const auto& row : counts.rows) {
+    if (row.empty()) continue;
+    h.row_labels.push_back(row[0]);
+    double total = 0;
+    std::vector<double> values;
+    for (std::size_t c = 1; c <= h.col_labels.size(); ++c) {
+      values.push_back(c < row.size() ? to_number(row[c]).value_or(NAN) : NAN);
+      if (std::isfinite(values.back())) total += values.back();
+    }
+    for (const double v : values) h.values.push_back(total > 0 ? v / total : NAN);
+  }
+  h.vmin = 0;
+  h.vmax = 1;
+  h.annotate = h.col_labels.size() <= 15;
+  return h;
+}
+
+namespace {
+
+std::string field(const Table& t, const std::vector<std::string>& row, const std::string& name) {
+  const int c = t.column(name);
+  return c >= 0 && static_cast<std::size_t>(c) < row.size() ? row[static_cast<std::size_t>(c)] : std::string();
+}
+
+}  // namespace
+
+std::vector<ProbeCurve> probe_curves(const WorkPaths& paths) {
+  std::vector<ProbeCurve> curves;
+  const auto transfer_path = paths.results() / "transfer.csv";
+  if (!fs::exists(transfer_path)) return curves;
+  const auto transfer = read_csv(transfer_path);
+  for (const char* c : {"arch", "model_task", "layer", "target", "split", "metric", "mean"})
+    if (transfer.column(c) < 0) throw ReportError(transfer_path.string() + ": expected a column '" + c + "'");
+  const auto baselines_path = paths.results() / "baselines.csv";
+  const auto probes_path = paths.results() / "probes.csv";
+  const Table baselines = fs::exists(baselines_path) ? read_csv(baselines_path) : Table{};
+  const Table probes = fs::exists(probes_path) ? read_csv(probes_path) : Table{};
+  for (const auto& [target, metric] : std::vector<std::pair<std::string, std::string>>{
+           {"family", "accuracy"}, {"pitch_class", "accuracy"}, {"pitch", "rmse"}, {"velocity", "rmse"}}) {
+    ProbeCurve curve;
+    curve.target = target;
+    curve.metric = metric;
+    auto& chart = curve.chart;
+    chart.title = target + " probe: test " + metric + " per layer";
+    chart.x_label = "layer";
+    chart.y_label = "test " + metric;
+    std::map<std::string, std::size_t> series_of;
+    for (const auto& row : transfer.rows) {
+      if (field(transfer, row, "target") != target || field(transfer, row, "split") != "test" ||
+          field(transfer, row, "metric") != metric)
+        continue;
+      const auto layer = field(transfer, row, "layer");
+      auto it = std::find(chart.x_ticks.begin(), chart.x_ticks.end(), layer);
+      if (it == chart.x_ticks.end()) it = chart.x_ticks.insert(chart.x_ticks.end(), layer);
+      const std::string name = field(transfer, row, "arch") + " (" + field(transfer, row, "model_task") + ")";
+      if (!series_of.count(name)) {
+        series_of[name] = chart.series.size();
+        chart.series.push_back({name, {}, {}, {}});
+      }
+      auto& series = chart.series[series_of[name]];
+      series.x.push_back(static_cast<double>(it - chart.x_ticks.begin()));
+      series.y.push_back(to_number(field(transfer, row, "mean")).value_or(NAN));
+      series.error.push_back(to_number(field(transfer, row, "sd")).value_or(NAN));  // empty for one seed
+      curve.data.rows.push_back({name, layer, field(transfer, row, "mean"), field(transfer, row, "sd"),
+                                 field(transfer, row, "seeds")});
+    }
+    if (chart.series.empty()) continue;
+    // Reference lines: chance, noise and the input (baselines.csv), the best hand-crafted set.
+    for (const auto& row : baselines.rows) {
+      const auto name = field(baselines, row, "baseline");
+      if (field(baselines, row, "target") != target || field(baselines, row, "split") != "test" ||
+          field(baselines, row, "metric") != metric || name.rfind("untrained:", 0) == 0)
+        continue;
+      const auto label = name == "chance" ? std::string(metric == "accuracy" ? "chance (majority class)" : "chance (train mean)") : name;
+      chart.references.push_back({label, to_number(field(baselines, row, "value")).value_or(NAN)});
+    }
+    std::string best_set;
+    double best = NAN;
+    for (const auto& row : probes.rows) {
+      const auto set = field(probes, row, "set");
+      if ((set.rfind("hand/", 0) != 0 && set.rfind("group/", 0) != 0) || field(probes, row, "target") != target ||
+          field(probes, row, "split") != "test" || field(probes, row, "metric") != metric)
+        continue;
+      const double v = to_number(field(probes, row, "value")).value_or(NAN);
+      if (std::isfinite(v) && (!std::isfinite(best) || (metric == "accuracy" ? v > best : v < best))) best = v, best_set = set;
+    }
+    if (std::isfinite(best)) chart.references.push_back({"best hand-crafted: " + best_set, best});
+    for (const auto& r : chart.references) curve.data.rows.push_back({"reference: " + r.name, "", std::to_string(r.y), "", ""});
+    curves.push_back(std::move(curve));
+  }
+  return curves;
+}
+
+std::vector<std::pair<std::string, Table>> transfer_tables(const WorkPaths& paths) {
+  std::vector<std::pair<std::string, Table>> tables;
+  const auto path = paths.results() / "transfer.csv";
+  if (!fs::exists(path)) return tables;
+  const auto transfer = read_csv(path);
+  auto cell = [](const std::string& mean, const std::string& sd) {
+    const auto m = to_number(mean), d = to_number(sd);
+    if (!m) return std::string();
+    char buf[64];
+    if (d && std::isfinite(*d))
+      std::snprintf(buf, sizeof buf, "%.4g \u00b1 %.2g", *m, *d);
+    else
+      std::snprintf(buf, sizeof buf, "%.4g", *m);
+    return std::string(buf);
+  };
+  for (const auto& [target, metric] : std::vector<std::pair<std::string, std::string>>{
+           {"family", "accuracy"}, {"pitch_class", "accuracy"}, {"pitch", "rmse"}, {"velocity", "rmse"},
+           {"family_selectivity", "accuracy"}, {"pitch_selectivity", "r2"}}) {
+    Table t{{"model (training task)"}, {}};
+    std::map<std::string, std::size_t> row_of;
+    for (const auto& row : transfer.rows) {
+      if (field(transfer, row, "target") != target || field(transfer, row, "split") != "test" ||
+          field(transfer, row, "metric") != metric)
+        continue;
+      const auto layer = field(transfer, row, "layer");
+      auto col = std::find(t.header.begin(), t.header.end(), layer);
+      if (col == t.header.end()) {
+        t.header.push_back(layer);
+        col = t.header.end() - 1;
+        for (auto& r : t.rows) r.resize(t.header.size());
+      }
+      const std::string model = field(transfer, row, "arch") + " (" + field(transfer, row, "model_task") + ")";
+      if (!row_of.count(model)) {
+        row_of[model] = t.rows.size();
+        t.rows.push_back(std::vector<std::string>(t.header.size()));
+        t.rows.back()[0] = model;
+      }
+      t.rows[row_of[model]][static_cast<std::size_t>(col - t.header.begin())] =
+          cell(field(transfer, row, "mean"), field(transfer, row, "sd"));
+    }
+    if (!t.rows.empty()) tables.emplace_back(target + ": test " + metric + " per layer (mean \u00b1 sd over seeds)", std::move(t));
+  }
+  return tables;
+}
+
+std::string probe_section(const WorkPaths& paths, FigureWriter& w) {
   std::string h = "<h2>Probes</h2>\n";
   bool any = false;
-  for (const auto& [file, title] : std::vector<std::pair<std::string, std::string>>{
-           {"transfer.csv", "Transfer matrix (mean, sd and 95 % interval over seeds)"},
-           {"baselines.csv", "Reference rows: chance (majority class, train mean), noise, input, untrained twins"},
-           {"concat.csv", "Top hand-crafted features concatenated to conv3"}}) {
-    const auto path = paths.results() / file;
-    if (!fs::exists(path)) continue;
+  for (auto& curve : probe_curves(paths)) {
     any = true;
-    h += "<h3>" + escape_xml(title) + "</h3>\n" + table_html(read_csv(path));
+    h += w.add_with_data("probe_curve_" + curve.target + "_" + curve.metric, line_chart_svg(curve.chart), curve.data);
   }
+  const auto compact = transfer_tables(paths);
+  if (!compact.empty()) h += "<h3>Transfer matrix</h3>\n";
+  for (const auto& [title, table] : compact) h += "<h4>" + escape_xml(title) + "</h4>\n" + table_html(table);
+  // Long tables stay files: linked, not inline.
+  std::string links;
+  for (const auto& [file, title] : std::vector<std::pair<std::string, std::string>>{
+           {"transfer.csv", "transfer matrix, long format (every target, split and metric; sd and 95 % interval)"},
+           {"baselines.csv", "reference rows: chance (majority class, train mean), noise, input, untrained twins"},
+           {"concat.csv", "top hand-crafted features concatenated to conv3"},
+           {"probes.csv", "every probe of every set"}}) {
+    if (!fs::exists(paths.results() / file)) continue;
+    any = true;
+    links += "<li><a href=\"../results/" + file + "\">results/" + file + "</a>: " + escape_xml(title) + "</li>\n";
+  }
+  if (!links.empty()) h += "<h3>Tables</h3>\n<ul>\n" + links + "</ul>\n";
   if (!any) h += "<p>No probe results (probe did not run).</p>\n";
   return h;
 }
@@ -179,7 +343,7 @@ std::string report_page(const WorkPaths& paths, const std::string& name, const R
   body += "<h1>cfma report: " + escape_xml(name) + "</h1>\n<p>workdir " + escape_xml(paths.workdir.string()) + "</p>\n";
   body += dataset_section(paths, config, figures);
   body += training_section(paths, figures);
-  body += probe_section(paths);
+  body += probe_section(paths, figures);
   body += similarity_section(paths, config, figures);
   body += "</body></html>\n";
   return body;

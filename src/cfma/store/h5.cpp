@@ -548,6 +548,15 @@ std::int64_t File::attr_int(const std::string& key, const std::string& object) c
   return v;
 }
 
+double File::attr_double(const std::string& key, const std::string& object) const {
+  if (!has_attr(key, object)) fail("missing attribute '" + key + "' on " + object);
+  auto obj = open_object(file_.id(), object);
+  auto attr = checked(H5Aopen(obj.id(), key.c_str(), H5P_DEFAULT), H5Aclose, "H5Aopen", path_);
+  double v = 0;
+  if (H5Aread(attr.id(), H5T_NATIVE_DOUBLE, &v) < 0) fail_h5("cannot read attribute '" + key + "' as a number");
+  return v;
+}
+
 #define CFMA_STORE_INSTANTIATE(T)                                                              \
   template void File::create<T>(const std::string&, const Dims&, const Dims&);                \
   template void File::write_rows<T>(const std::string&, hsize_t, hsize_t, const T*);           \

@@ -101,6 +101,7 @@ class File {
   void set_attr(const std::string& key, double value, const std::string& object = "/");
   std::string attr_string(const std::string& key, const std::string& object = "/") const;
   std::int64_t attr_int(const std::string& key, const std::string& object = "/") const;
+  double attr_double(const std::string& key, const std::string& object = "/") const;
   bool has_attr(const std::string& key, const std::string& object = "/") const;
 
   // Collective on a parallel file. A failed flush or close throws: the caller must not rename
