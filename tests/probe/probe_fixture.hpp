@@ -15,6 +15,7 @@
 #include <fstream>
 #include <numeric>
 
+#include <boost/mpi/communicator.hpp>
 #include <nlohmann/json.hpp>
 
 #include "cfma/core/manifest.hpp"
@@ -23,6 +24,12 @@
 #include "tests/test_paths.hpp"
 
 namespace cfma::test {
+
+// MPI_COMM_SELF as a Boost.MPI communicator: a probe computed by this rank alone.
+inline const boost::mpi::communicator& self() {
+  static const boost::mpi::communicator comm(MPI_COMM_SELF, boost::mpi::comm_attach);
+  return comm;
+}
 
 struct ProbeProblem {
   std::int64_t rows = 0, cols = 0;

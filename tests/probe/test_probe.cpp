@@ -20,10 +20,7 @@
 namespace cfma::probe {
 namespace {
 
-const boost::mpi::communicator& self() {
-  static const boost::mpi::communicator comm(MPI_COMM_SELF, boost::mpi::comm_attach);
-  return comm;
-}
+using test::self;
 
 nlohmann::json reference() {
   std::ifstream in(test::source_dir() / "tests/data/probe_sklearn.json");

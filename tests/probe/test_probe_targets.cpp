@@ -24,10 +24,7 @@
 namespace cfma::probe {
 namespace {
 
-const boost::mpi::communicator& self() {
-  static const boost::mpi::communicator comm(MPI_COMM_SELF, boost::mpi::comm_attach);
-  return comm;
-}
+using test::self;
 
 nlohmann::json targets_reference() {
   std::ifstream in(test::source_dir() / "tests/data/probe_targets_sklearn.json");

@@ -51,9 +51,7 @@ void train_mean(SetProbe& out, const std::string& target, const std::vector<doub
 
 SetProbe chance_baselines(const ProbeLabels& labels, const ProbeConfig& config) {
   SetProbe out;
-  auto wants = [&](const char* t) {
-    return std::find(config.targets.begin(), config.targets.end(), t) != config.targets.end();
-  };
+  auto wants = [&](const char* t) { return wants_target(config, t); };
   if (wants("family")) majority(out, "family", labels.family, labels);
   if (wants("pitch_class")) majority(out, "pitch_class", std::vector<int>(labels.pitch.begin(), labels.pitch.end()), labels);
   if (wants("pitch")) train_mean(out, "pitch", labels.pitch, labels);

@@ -28,6 +28,17 @@ void check_labels(std::span<const int> labels, const LocalRows& rows, int classe
       throw ProbeError("logistic probe: label " + std::to_string(y) + " outside [0, " + std::to_string(classes) + ")");
 }
 
+// theta = [W (D x K, column-major), b (K)] as a model. The gradient's intercept part sums to 0
+// over the classes, so b stays in that subspace up to rounding; re-centring removes the
+// rounding (softmax ignores a common shift).
+LogisticModel model_of(const Eigen::VectorXd& theta, Eigen::Index d, Eigen::Index k, const LbfgsResult& solver) {
+  LogisticModel model;
+  model.solver = solver;
+  model.weights = Eigen::Map<const Eigen::MatrixXd>(theta.data(), d, k);
+  model.intercept = theta.tail(k).array() - theta.tail(k).mean();
+  return model;
+}
+
 }  // namespace
 
 LogisticModel fit_logistic(const boost::mpi::communicator& comm, LocalRows& rows,
@@ -132,11 +143,8 @@ LogisticModel fit_logistic(const boost::mpi::communicator& comm, LocalRows& rows
       out.tail(k) = hv_buffer.tail(k) / n;
     };
     Eigen::VectorXd theta = Eigen::VectorXd::Zero(d * k + k);
-    LogisticModel model;
-    model.solver = minimise_newton_cg(objective, hessian_times, hessian_diagonal, theta, options);
-    model.weights = Eigen::Map<const Eigen::MatrixXd>(theta.data(), d, k);
-    model.intercept = theta.tail(k).array() - theta.tail(k).mean();
-    return model;
+    const auto result = minimise_newton_cg(objective, hessian_times, hessian_diagonal, theta, options);
+    return model_of(theta, d, k, result);
   }
 
   LbfgsOptions solver_options = options;
@@ -159,13 +167,8 @@ LogisticModel fit_logistic(const boost::mpi::communicator& comm, LocalRows& rows
     solver_options.preconditioner.tail(k).setConstant(1.0 / s);
   }
   Eigen::VectorXd theta = Eigen::VectorXd::Zero(d * k + k);
-  LogisticModel model;
-  model.solver = minimise_lbfgs(objective, theta, solver_options);
-  model.weights = Eigen::Map<const Eigen::MatrixXd>(theta.data(), d, k);
-  // The gradient's intercept part sums to 0 over the classes, so b stays in that subspace up
-  // to rounding; re-centring removes the rounding (softmax ignores a common shift).
-  model.intercept = theta.tail(k).array() - theta.tail(k).mean();
-  return model;
+  const auto result = minimise_lbfgs(objective, theta, solver_options);
+  return model_of(theta, d, k, result);
 }
 
 ClassificationMetrics evaluate_logistic(const boost::mpi::communicator& comm, LocalRows& rows,

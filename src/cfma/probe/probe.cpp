@@ -170,9 +170,7 @@ SetProbe probe_feature_set(const boost::mpi::communicator& comm, const store::Fe
   // Labels pair with the local rows in their order (the row space keeps train in pivot order).
   const std::vector<std::int64_t>& train_order = train.row_ids();
 
-  auto wants = [&](const char* t) {
-    return std::find(config.targets.begin(), config.targets.end(), t) != config.targets.end();
-  };
+  auto wants = [&](const char* t) { return wants_target(config, t); };
   std::optional<ControlTargets> control;
   if (config.control_tasks)
     control = control_targets(labels.family, labels.classes, labels.instrument, labels.pitch, config.control_seed);

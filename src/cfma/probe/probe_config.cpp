@@ -71,6 +71,10 @@ nlohmann::json to_json(const ProbeConfig& c) {
           {"sets", c.sets},             {"noise_seed", c.noise_seed}};
 }
 
+bool wants_target(const ProbeConfig& c, const std::string& target) {
+  return std::find(c.targets.begin(), c.targets.end(), target) != c.targets.end();
+}
+
 bool set_selected(const ProbeConfig& c, const std::string& name) {
   if (c.sets.empty()) return true;
   return std::any_of(c.sets.begin(), c.sets.end(), [&](const std::string& pattern) {

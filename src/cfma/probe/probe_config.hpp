@@ -70,6 +70,8 @@ struct ProbeConfig {
 
 ProbeConfig parse_probe_config(const ConfigDoc& doc);
 nlohmann::json to_json(const ProbeConfig& c);
+// True when `target` is in probe.targets.
+bool wants_target(const ProbeConfig& c, const std::string& target);
 // True when `name` passes the `sets` filter (an empty filter passes everything).
 bool set_selected(const ProbeConfig& c, const std::string& name);
 

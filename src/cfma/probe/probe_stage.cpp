@@ -203,7 +203,7 @@ ProbeTables run_probes(const boost::mpi::communicator& comm, const WorkPaths& pa
   tables.baselines = baseline_rows(tables);
 
   // Concatenation: hand-crafted sets (not the noise baseline) ranked by family test accuracy.
-  const bool family = std::find(config.targets.begin(), config.targets.end(), "family") != config.targets.end();
+  const bool family = wants_target(config, "family");
   if (config.concat_top_k > 0 && family) {
     std::vector<std::pair<double, std::size_t>> ranked;
     for (std::size_t i = 0; i < tables.sets.size(); ++i)
