@@ -19,6 +19,7 @@
 #include "cfma/core/stop_signal.hpp"
 #include "cfma/par/workdir_lock.hpp"
 #include "cfma/par/world.hpp"
+#include "cfma/study/study_manifest.hpp"
 #include "jobs/registry.hpp"
 
 namespace cfma::jobs {
@@ -30,6 +31,15 @@ std::vector<Stage>& stages() {
 std::vector<Command>& commands() {
   static std::vector<Command> c;
   return c;
+}
+
+void run_stage(const Stage& stage, const ConfigDoc& doc, const StageOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  stage.run(doc, options);
+  if (stage.lock_scope && stage.lock_scope(doc).none) return;
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  study::StageInvocation invocation{stage.name, wall_s, stage.recorded_runs ? stage.recorded_runs(doc) : std::vector<std::string>{}};
+  study::record_stage(par::World::comm(), doc, WorkPaths{parse_run_config(doc).workdir}, invocation);
 }
 
 }  // namespace cfma::jobs
@@ -137,7 +147,7 @@ int main(int argc, char** argv) {
         // SIGTERM / SIGUSR1 only set a flag from here on: the stage stops at its next unit
         // boundary (other commands keep the default action: they never poll the flag).
         install_stop_signal_handlers();
-        job_stages[i].run(doc, jobs::StageOptions{stage_args[i].force});
+        jobs::run_stage(job_stages[i], doc, jobs::StageOptions{stage_args[i].force});
         return 0;
       };
     });

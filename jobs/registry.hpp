@@ -38,7 +38,14 @@ struct Stage {
   std::function<void(CLI::App&)> add_options = nullptr;
   // Optional: a narrower lock than the whole workdir (train --run-index: its run directory).
   std::function<LockScope(const ConfigDoc&)> lock_scope = nullptr;
+  // Optional: the runs this invocation trains when it is not the whole matrix (train
+  // --run-index), so the study manifest updates only their files.
+  std::function<std::vector<std::string>(const ConfigDoc&)> recorded_runs = nullptr;
 };
+
+// Runs the stage, then records it in the study manifest (study/study_manifest.hpp) with its
+// wall time; a stage that writes nothing (train --list) is not recorded.
+void run_stage(const Stage& stage, const ConfigDoc& doc, const StageOptions& options);
 
 struct Command {
   std::string name;

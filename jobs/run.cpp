@@ -40,7 +40,7 @@ const Registrar run_command{Command{
         for (const auto& stage : stages()) {  // registry order = pipeline order
           if (std::find(run.stages.begin(), run.stages.end(), stage.name) == run.stages.end()) continue;
           spdlog::info("=== stage {} ===", stage.name);
-          stage.run(doc, StageOptions{args.force});
+          run_stage(stage, doc, StageOptions{args.force});
           // A signal that arrived as the stage finished: stop before the next one starts.
           if (par::stop_agreed(par::World::comm()))
             throw Interrupted("stopped by signal after stage " + stage.name + " (finished)");

@@ -93,7 +93,13 @@ const Registrar train_stage{Stage{
       g_run_index_option = app.add_option("--run-index", g_run_index, "train only run I of the matrix (job arrays; see --list)");
       app.add_flag("--list", g_list, "print the run matrix with its indices and exit");
     },
-    lock_scope}};
+    lock_scope,
+    [](const ConfigDoc& doc) {
+      std::vector<std::string> names;
+      if (one_run())
+        for (const auto& spec : selected_runs(doc, train::run_matrix(train::parse_train_config(doc)))) names.push_back(spec.name());
+      return names;
+    }}};
 
 }  // namespace
 }  // namespace cfma::jobs

@@ -166,10 +166,18 @@ class ConvImpl : public torch::nn::Module {
     }
     direct_ = in == 1 && l.stride == one && l.padding == zero;
   }
-  Tensor forward(const Tensor& x) {
-    if (direct_) return single_channel_conv2d(x, weight, bias, dilation_[0], dilation_[1]);
-    return torch::conv2d(x, weight, bias, {stride_[0], stride_[1]}, {padding_[0], padding_[1]},
+  Tensor forward(const Tensor& x) { return forward_with(x, weight, bias); }
+  // With other parameter tensors of the same shapes (micro-batch copies).
+  Tensor forward_with(const Tensor& x, const Tensor& w, const Tensor& b) {
+    if (direct_) return single_channel_conv2d(x, w, b, dilation_[0], dilation_[1]);
+    return torch::conv2d(x, w, b, {stride_[0], stride_[1]}, {padding_[0], padding_[1]},
                          {dilation_[0], dilation_[1]});
+  }
+  // Takes its parameters from `p` at `at` (parameters() order: weight, bias) and advances `at`.
+  Tensor forward_with(const Tensor& x, const std::vector<Tensor>& p, std::size_t& at) {
+    const Tensor& w = p[at++];
+    const Tensor b = bias.defined() ? p[at++] : Tensor();
+    return forward_with(x, w, b);
   }
   Tensor weight, bias;
 
@@ -206,6 +214,13 @@ class DeformImpl : public torch::nn::Module {
     const Tensor offset = p_conv->forward(x);
     return deform_conv2d(x, offset, conv->weight, conv->bias, Tensor(), geometry_, mode_);
   }
+  // parameters() order: conv.weight, [conv.bias], p_conv.weight, p_conv.bias.
+  Tensor forward_with(const Tensor& x, const std::vector<Tensor>& p, std::size_t& at) {
+    const Tensor& w = p[at++];
+    const Tensor b = conv->bias.defined() ? p[at++] : Tensor();
+    const Tensor offset = p_conv->forward_with(x, p, at);
+    return deform_conv2d(x, offset, w, b, Tensor(), geometry_, mode_);
+  }
   Conv conv{nullptr}, p_conv{nullptr};
 
  private:
@@ -223,6 +238,11 @@ class LinearImpl : public torch::nn::Module {
     init_bias(bias, in, gen);
   }
   Tensor forward(const Tensor& x) { return torch::addmm(bias, x, weight.t()); }
+  Tensor forward_with(const Tensor& x, const std::vector<Tensor>& p, std::size_t& at) {
+    const Tensor& w = p[at++];
+    const Tensor& b = p[at++];
+    return torch::addmm(b, x, w.t());
+  }
   Tensor weight, bias;
 };
 TORCH_MODULE(Linear);
@@ -352,6 +372,70 @@ torch::Tensor NetImpl::forward(const torch::Tensor& x, const std::vector<std::st
   }
   if (spec_.double_softmax && spec_.num_outputs > 1) h = torch::softmax(h, 1);
   return h;
+}
+
+std::vector<torch::Tensor> NetImpl::replicated_parameters() const {
+  std::vector<Tensor> params;
+  for (std::size_t k = 0; k < layers_.size(); ++k)
+    if (modules_[k] && layers_[k].kind != LayerKind::bn_relu_pool)
+      for (const auto& p : modules_[k]->parameters()) params.push_back(p);
+  return params;
+}
+
+NetImpl::MicroBatchPass NetImpl::forward_micro_batches(const std::vector<torch::Tensor>& xs,
+                                                       const MicroBatchReduce& reduce) {
+  MicroBatchPass pass;
+  const auto originals = replicated_parameters();
+  // A rank without micro-batches still takes part in every BatchNorm reduction: it sends an
+  // empty batch through the layers (with the parameters themselves; nothing is read back).
+  const bool idle = xs.empty();
+  std::vector<Tensor> h = idle ? std::vector<Tensor>{torch::empty({0, 1, input_height, input_width})} : xs;
+  for (const auto& x : h)
+    if (x.dim() != 4 || x.size(1) != 1 || x.size(2) != input_height || x.size(3) != input_width)
+      throw ModelError("architecture '" + spec_.arch + "' expects input [B,1,128,128], got " + c10::str(x.sizes()));
+  std::vector<std::vector<Tensor>> params(h.size());
+  for (std::size_t j = 0; j < h.size(); ++j)
+    for (const auto& p : originals) params[j].push_back(idle ? p : p.detach().requires_grad_(true));
+  if (!idle) pass.copies = params;
+  MicroBatches micro;
+  micro.reduce = reduce;
+  std::vector<std::size_t> at(h.size(), 0);
+  for (std::size_t k = 0; k < layers_.size(); ++k) {
+    const LayerSpec& l = layers_[k];
+    if (l.kind == LayerKind::bn_relu_pool) {
+      micro.rows.clear();
+      if (!idle)
+        for (const auto& t : h) micro.rows.push_back(t.size(0));
+      const auto out = std::static_pointer_cast<SyncBatchNormImpl>(modules_[k])
+                           ->forward_fused(torch::cat(h), l.relu, PoolSize{l.pool[0], l.pool[1]}, &micro);
+      if (idle) h = {out};
+      else h = out.split_with_sizes(micro.rows);
+      continue;
+    }
+    for (std::size_t j = 0; j < h.size(); ++j) {
+      switch (l.kind) {
+        case LayerKind::conv:
+          h[j] = std::static_pointer_cast<ConvImpl>(modules_[k])->forward_with(h[j], params[j], at[j]);
+          break;
+        case LayerKind::deform_conv:
+          h[j] = std::static_pointer_cast<DeformImpl>(modules_[k])->forward_with(h[j], params[j], at[j]);
+          break;
+        case LayerKind::flatten:
+          h[j] = h[j].flatten(1);
+          break;
+        case LayerKind::linear:
+          h[j] = std::static_pointer_cast<LinearImpl>(modules_[k])->forward_with(h[j], params[j], at[j]);
+          if (l.relu) h[j] = torch::relu(h[j]);
+          break;
+        case LayerKind::bn_relu_pool:
+          break;
+      }
+    }
+  }
+  for (auto& t : h)
+    if (spec_.double_softmax && spec_.num_outputs > 1) t = torch::softmax(t, 1);
+  pass.outputs = std::move(h);
+  return pass;
 }
 
 void NetImpl::set_stats_all_reduce(const StatsAllReduce& all_reduce) {

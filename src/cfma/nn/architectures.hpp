@@ -89,6 +89,22 @@ class NetImpl : public torch::nn::Module {
   // local statistics). See batch_norm.hpp for the contract.
   void set_stats_all_reduce(const StatsAllReduce& all_reduce);
 
+  // Deterministic data parallelism (train/step.hpp). `xs`: this rank's consecutive micro-batches
+  // (possibly none). Each goes through every conv and linear layer on its own, with its own
+  // leaf copy of the layer's parameters (copies[j], in replicated_parameters() order), so
+  // autograd leaves each micro-batch's parameter gradient in its copies' grad; BatchNorm takes
+  // them together, its statistics summed per micro-batch and combined by `reduce`
+  // (batch_norm.hpp, MicroBatches). A rank with no micro-batch sends an empty batch through,
+  // so it joins every reduction (outputs: that one empty batch, copies: none). Training mode.
+  struct MicroBatchPass {
+    std::vector<torch::Tensor> outputs;             // per micro-batch
+    std::vector<std::vector<torch::Tensor>> copies;  // [micro-batch][replicated parameter]
+  };
+  MicroBatchPass forward_micro_batches(const std::vector<torch::Tensor>& xs, const MicroBatchReduce& reduce);
+  // The conv and linear layers' parameters (copied per micro-batch), in parameters() order;
+  // the rest (BatchNorm's) is shared.
+  std::vector<torch::Tensor> replicated_parameters() const;
+
   const ModelSpec& spec() const { return spec_; }
   const std::vector<LayerSpec>& layers() const { return layers_; }
 

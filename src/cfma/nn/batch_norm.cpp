@@ -22,7 +22,19 @@ using torch::autograd::tensor_list;
 // context.
 struct AllReduceHolder : torch::CustomClassHolder {
   StatsAllReduce fn;
+  bool micro = false;
+  MicroBatches micro_batches;
 };
+
+// First row of each micro-batch, and the end: [k + 1].
+std::vector<std::int64_t> micro_bounds(const MicroBatches& m, std::int64_t batch) {
+  std::vector<std::int64_t> bounds{0};
+  for (const auto r : m.rows) bounds.push_back(bounds.back() + r);
+  if (bounds.back() != batch)
+    throw ModelError("BatchNorm: micro-batches of " + std::to_string(bounds.back()) + " rows for a batch of " +
+                     std::to_string(batch));
+  return bounds;
+}
 
 // Layout used by the kernels: x viewed as [B, C, H, W] contiguous (a 2-D input is [B, C, 1, 1]).
 struct Geometry {
@@ -38,25 +50,29 @@ Geometry geometry_of(const Tensor& x4, PoolSize pool) {
   return g;
 }
 
-// Per-channel sum and sum of squares (float64) of x: [2C+1] with the element count last.
+// Per-channel sum and sum of squares (float64) of each row range [bounds[j], bounds[j+1]) of
+// x: [k, 2C+1] with the element count last (one range, the whole batch: [1, 2C+1]).
 template <typename scalar_t>
-Tensor local_sums(const Tensor& x, const Geometry& g) {
-  Tensor sums = torch::zeros({2 * g.channels + 1}, torch::kFloat64);
+Tensor local_sums(const Tensor& x, const Geometry& g, const std::vector<std::int64_t>& bounds) {
+  const auto ranges = static_cast<std::int64_t>(bounds.size()) - 1;
+  const std::int64_t width = 2 * g.channels + 1;
+  Tensor sums = torch::zeros({ranges, width}, torch::kFloat64);
   double* s = sums.data_ptr<double>();
   const scalar_t* xp = x.data_ptr<scalar_t>();
   at::parallel_for(0, g.channels, 1, [&](std::int64_t c0, std::int64_t c1) {
-    for (std::int64_t c = c0; c < c1; ++c) {
-      double sum = 0, sumsq = 0;
-      for (std::int64_t b = 0; b < g.batch; ++b) {
-        const scalar_t* p = xp + (b * g.channels + c) * g.plane();
-        // Vectorised accumulation per plane, float64 across planes.
-        simd::sum_and_squares(p, g.plane(), &sum, &sumsq);
+    for (std::int64_t c = c0; c < c1; ++c)
+      for (std::int64_t j = 0; j < ranges; ++j) {
+        double sum = 0, sumsq = 0;
+        for (std::int64_t b = bounds[j]; b < bounds[j + 1]; ++b) {
+          const scalar_t* p = xp + (b * g.channels + c) * g.plane();
+          // Vectorised accumulation per plane, float64 across planes.
+          simd::sum_and_squares(p, g.plane(), &sum, &sumsq);
+        }
+        s[j * width + c] = sum;
+        s[j * width + g.channels + c] = sumsq;
       }
-      s[c] = sum;
-      s[g.channels + c] = sumsq;
-    }
   });
-  s[2 * g.channels] = static_cast<double>(g.batch * g.plane());
+  for (std::int64_t j = 0; j < ranges; ++j) s[j * width + 2 * g.channels] = static_cast<double>((bounds[j + 1] - bounds[j]) * g.plane());
   return sums;
 }
 
@@ -152,11 +168,16 @@ struct BatchNormFn : public torch::autograd::Function<BatchNormFn> {
     double count = static_cast<double>(g.batch * g.plane());
     if (training) {
       Tensor sums;
+      c10::intrusive_ptr<AllReduceHolder> holder;
+      if (!all_reduce.isNone()) holder = c10::static_intrusive_pointer_cast<AllReduceHolder>(all_reduce.toCapsule());
+      const bool micro = holder && holder->micro;
+      const auto bounds = micro ? micro_bounds(holder->micro_batches, g.batch) : std::vector<std::int64_t>{0, g.batch};
       AT_DISPATCH_FLOATING_TYPES(x4.scalar_type(), "cfma_bn_sums",
-                                 [&] { sums = local_sums<scalar_t>(x4, g); });
-      if (!all_reduce.isNone()) {
-        auto holder = c10::static_intrusive_pointer_cast<AllReduceHolder>(all_reduce.toCapsule());
-        holder->fn(sums);
+                                 [&] { sums = local_sums<scalar_t>(x4, g, bounds); });
+      if (micro) sums = holder->micro_batches.reduce(sums);
+      else {
+        sums = sums.reshape({-1});
+        if (holder) holder->fn(sums);
       }
       count = sums[2 * g.channels].item<double>();
       if (count < 2)
@@ -217,8 +238,13 @@ struct BatchNormFn : public torch::autograd::Function<BatchNormFn> {
     const c10::IValue all_reduce = ctx->saved_data["all_reduce"];
     const std::int64_t C = g.channels;
 
-    // Local per-channel [sum dL/dz | sum dL/dz * xhat | 0].
-    Tensor grad_sums = torch::zeros({2 * C + 1}, torch::kFloat64);
+    // Local per-channel [sum dL/dz | sum dL/dz * xhat | 0], per micro-batch in micro mode.
+    c10::intrusive_ptr<AllReduceHolder> holder;
+    if (training && !all_reduce.isNone()) holder = c10::static_intrusive_pointer_cast<AllReduceHolder>(all_reduce.toCapsule());
+    const bool micro = holder && holder->micro;
+    const auto bounds = micro ? micro_bounds(holder->micro_batches, g.batch) : std::vector<std::int64_t>{0, g.batch};
+    const auto ranges = static_cast<std::int64_t>(bounds.size()) - 1;
+    Tensor grad_sums = torch::zeros({ranges, 2 * C + 1}, torch::kFloat64);
     Tensor grad_x = torch::empty(x4.sizes(), x4.options());
     const std::vector<std::int64_t> window = window_offsets(g);
     AT_DISPATCH_FLOATING_TYPES(x4.scalar_type(), "cfma_bn_backward", [&] {
@@ -230,28 +256,35 @@ struct BatchNormFn : public torch::autograd::Function<BatchNormFn> {
       const double* ip = invstd.data_ptr<double>();
       double* gs = grad_sums.data_ptr<double>();
       at::parallel_for(0, C, 1, [&](std::int64_t c0, std::int64_t c1) {
-        for (std::int64_t c = c0; c < c1; ++c) {
-          double sum_gz = 0, sum_gz_xhat = 0;
-          for (std::int64_t b = 0; b < g.batch; ++b) {
-            const std::int64_t plane = b * C + c;
-            const scalar_t* in = xp + plane * g.plane();
-            for_each_routed_gradient<scalar_t>(g, window, plane, gop, op, ap, relu,
-                                               [&](std::int64_t e, scalar_t gz) {
-                                                 sum_gz += gz;
-                                                 sum_gz_xhat += gz * (in[e] - mp[c]) * ip[c];
-                                               });
+        for (std::int64_t c = c0; c < c1; ++c)
+          for (std::int64_t j = 0; j < ranges; ++j) {
+            double sum_gz = 0, sum_gz_xhat = 0;
+            for (std::int64_t b = bounds[j]; b < bounds[j + 1]; ++b) {
+              const std::int64_t plane = b * C + c;
+              const scalar_t* in = xp + plane * g.plane();
+              for_each_routed_gradient<scalar_t>(g, window, plane, gop, op, ap, relu,
+                                                 [&](std::int64_t e, scalar_t gz) {
+                                                   sum_gz += gz;
+                                                   sum_gz_xhat += gz * (in[e] - mp[c]) * ip[c];
+                                                 });
+            }
+            gs[j * (2 * C + 1) + c] = sum_gz;
+            gs[j * (2 * C + 1) + C + c] = sum_gz_xhat;
           }
-          gs[c] = sum_gz;
-          gs[C + c] = sum_gz_xhat;
-        }
       });
     });
-    // dL/dgamma and dL/dbeta are this rank's own contributions (the trainer sums them).
-    const Tensor grad_bias = grad_sums.slice(0, 0, C).clone();
-    const Tensor grad_weight = grad_sums.slice(0, C, 2 * C).clone();
-    if (training && !all_reduce.isNone()) {
-      auto holder = c10::static_intrusive_pointer_cast<AllReduceHolder>(all_reduce.toCapsule());
-      holder->fn(grad_sums);
+    // dL/dgamma and dL/dbeta: this rank's own contributions (the trainer sums them), or in
+    // micro mode the global batch's, summed micro-batch by micro-batch in global order.
+    Tensor grad_bias, grad_weight;
+    if (micro) {
+      grad_sums = holder->micro_batches.reduce(grad_sums);
+      grad_bias = grad_sums.slice(0, 0, C).clone();
+      grad_weight = grad_sums.slice(0, C, 2 * C).clone();
+    } else {
+      grad_sums = grad_sums.reshape({-1});
+      grad_bias = grad_sums.slice(0, 0, C).clone();
+      grad_weight = grad_sums.slice(0, C, 2 * C).clone();
+      if (holder) holder->fn(grad_sums);
     }
     const Tensor k = weight.to(torch::kFloat64) * invstd;  // gamma / sigma
     // grad_x = k * (gz - mean(gz) - xhat * mean(gz xhat)) in training, k * gz in eval.
@@ -309,7 +342,12 @@ torch::Tensor batch_norm_relu_pool(const torch::Tensor& x, const torch::Tensor& 
   if (options.pool.h * options.pool.w > 256)
     throw ModelError("batch_norm_relu_pool: pool window larger than 256 elements");
   c10::IValue all_reduce;
-  if (options.all_reduce && *options.all_reduce) {
+  if (options.training && options.micro) {
+    auto holder = c10::make_intrusive<AllReduceHolder>();
+    holder->micro = true;
+    holder->micro_batches = *options.micro;
+    all_reduce = c10::IValue::make_capsule(std::move(holder));
+  } else if (options.all_reduce && *options.all_reduce) {
     auto holder = c10::make_intrusive<AllReduceHolder>();
     holder->fn = *options.all_reduce;
     all_reduce = c10::IValue::make_capsule(std::move(holder));
@@ -332,7 +370,8 @@ torch::Tensor SyncBatchNormImpl::forward(const torch::Tensor& x) {
   return forward_fused(x, false, PoolSize{});
 }
 
-torch::Tensor SyncBatchNormImpl::forward_fused(const torch::Tensor& x, bool relu, PoolSize pool) {
+torch::Tensor SyncBatchNormImpl::forward_fused(const torch::Tensor& x, bool relu, PoolSize pool,
+                                               const MicroBatches* micro) {
   BatchNormOptions options;
   options.training = is_training();
   options.momentum = momentum_;
@@ -340,6 +379,7 @@ torch::Tensor SyncBatchNormImpl::forward_fused(const torch::Tensor& x, bool relu
   options.relu = relu;
   options.pool = pool;
   options.all_reduce = &all_reduce_;
+  options.micro = micro;
   if (options.training) {
     torch::NoGradGuard no_grad;
     num_batches_tracked.add_(1);

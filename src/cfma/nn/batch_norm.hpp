@@ -22,6 +22,7 @@
 // simulated ranks).
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include <torch/nn/module.h>
 #include <torch/nn/pimpl.h>
@@ -32,6 +33,18 @@ namespace cfma::nn {
 // Sums a [2C+1] float64 tensor over all ranks, in place. Called once per BN layer in forward
 // and once in backward (training mode only), in the same order on every rank.
 using StatsAllReduce = std::function<void(torch::Tensor sums)>;
+
+// Deterministic data parallelism (train/step.hpp): the batch is a sequence of micro-batches of
+// `rows[j]` rows each, in order, and `reduce` turns their partial sums [k, 2C+1] (each summed
+// from zero over its own rows) into the global batch's total [2C+1] by adding every rank's
+// micro-batches in global order. Statistics and gradient sums then have the same bits however
+// the micro-batches are spread over ranks, and gamma/beta's gradients are the global batch's
+// (identical on every rank: the trainer does not sum them again).
+using MicroBatchReduce = std::function<torch::Tensor(const torch::Tensor& per_micro_batch)>;
+struct MicroBatches {
+  std::vector<std::int64_t> rows;
+  MicroBatchReduce reduce;
+};
 
 struct PoolSize {
   std::int64_t h = 1;
@@ -46,6 +59,7 @@ struct BatchNormOptions {
   bool relu = false;
   PoolSize pool;                   // 1x1: no pooling
   const StatsAllReduce* all_reduce = nullptr;  // null or empty: local batch statistics
+  const MicroBatches* micro = nullptr;         // set (training): micro-batch statistics, above
 };
 
 // x: [B, C, H, W] or [B, C]; weight, bias, running_mean, running_var: [C]. Updates the
@@ -65,7 +79,8 @@ class SyncBatchNormImpl : public torch::nn::Module {
   // Plain BatchNorm (2d for 4-D input, 1d for 2-D input).
   torch::Tensor forward(const torch::Tensor& x);
   // BatchNorm, then ReLU if `relu`, then max-pool by `pool` (1x1: none), fused.
-  torch::Tensor forward_fused(const torch::Tensor& x, bool relu, PoolSize pool);
+  torch::Tensor forward_fused(const torch::Tensor& x, bool relu, PoolSize pool,
+                              const MicroBatches* micro = nullptr);
 
   // Empty function: per-rank (local) statistics.
   void set_all_reduce(StatsAllReduce all_reduce) { all_reduce_ = std::move(all_reduce); }

@@ -38,4 +38,19 @@ std::vector<std::int64_t> local_slice(std::span<const std::int64_t> order, std::
   return {order.begin() + start + block.begin, order.begin() + start + block.end};
 }
 
+MicroBatchPlan micro_batch_plan(std::int64_t rows, int micro, int rank, int size) {
+  MicroBatchPlan plan;
+  const std::int64_t count = (rows + micro - 1) / micro;
+  for (int r = 0; r < size; ++r) {
+    const auto block = par::block_of(count, r, size);
+    plan.micro_per_rank.push_back(block.end - block.begin);
+    if (r != rank) continue;
+    plan.row_begin = std::min<std::int64_t>(rows, block.begin * micro);
+    plan.row_end = std::min<std::int64_t>(rows, block.end * micro);
+    for (std::int64_t j = block.begin; j < block.end; ++j)
+      plan.local_rows.push_back(std::min<std::int64_t>(rows, (j + 1) * micro) - j * micro);
+  }
+  return plan;
+}
+
 }  // namespace cfma::train

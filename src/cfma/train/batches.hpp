@@ -21,4 +21,15 @@ std::vector<std::int64_t> local_slice(std::span<const std::int64_t> order, std::
 // Global batch size of batch `b` (the last one may be smaller).
 std::int64_t global_batch_rows(std::int64_t n, std::int64_t b, int batch_size);
 
+// Deterministic data parallelism: a global batch of `rows` is cut into micro-batches of
+// `micro` rows on its own order (the last may be smaller), and the ranks take consecutive
+// blocks of micro-batches (par::block_of), so a micro-batch holds the same rows whatever the
+// number of ranks, and rank order is micro-batch order.
+struct MicroBatchPlan {
+  std::vector<std::int64_t> micro_per_rank;  // micro-batches of each rank
+  std::vector<std::int64_t> local_rows;      // rows of each of this rank's micro-batches
+  std::int64_t row_begin = 0, row_end = 0;   // this rank's rows within the global batch
+};
+MicroBatchPlan micro_batch_plan(std::int64_t rows, int micro, int rank, int size);
+
 }  // namespace cfma::train

@@ -7,6 +7,17 @@
 // so the gradients, the "stop after this step" vote of every rank (SIGTERM/SIGUSR1) and the
 // step's metrics travel together: one collective per step besides the BatchNorm statistics.
 // Memory: one buffer of (parameters + 5) floats, allocated once.
+//
+// Micro-batch mode (run_micro, train.micro_batch > 0), bit-identical for any number of ranks:
+// the rank's rows are consecutive micro-batches of the global batch (batches.hpp,
+// MicroBatchPlan). Each goes through the conv and linear layers on its own with its own copy of
+// their parameters (nn::NetImpl::forward_micro_batches), so each micro-batch's gradient is
+// computed the same way whichever rank owns it; BatchNorm statistics and their gradient sums
+// are kept per micro-batch and added in micro-batch order. One all-gather per step then brings
+// every micro-batch's row [ its replicated-parameter gradient | loss | correct | squared error
+// | rows ] (and each rank's stop vote) to every rank, and every rank adds the rows in
+// micro-batch order in float64. Cost: the all-gather moves (micro-batches x parameters) floats
+// instead of one all-reduce of the parameters, and the layers run on smaller pieces.
 #include <cstdint>
 #include <vector>
 
@@ -14,6 +25,7 @@
 #include <torch/torch.h>
 
 #include "cfma/nn/architectures.hpp"
+#include "cfma/train/batches.hpp"
 #include "cfma/train/train_config.hpp"
 
 namespace cfma::train {
@@ -39,6 +51,9 @@ class DataParallelStep {
                    double target_sd = 1.0);
   // x, y: this rank's slice; global_rows: rows of the whole global batch.
   StepSums run(const at::Tensor& x, const at::Tensor& y, std::int64_t global_rows, bool stop_requested = false);
+  // Micro-batch mode: x, y hold this rank's rows plan.row_begin..row_end of the global batch.
+  StepSums run_micro(const at::Tensor& x, const at::Tensor& y, std::int64_t global_rows, const MicroBatchPlan& plan,
+                     bool stop_requested = false);
 
  private:
   nn::Net net_;
@@ -49,6 +64,10 @@ class DataParallelStep {
   std::vector<at::Tensor> params_;
   at::Tensor flat_;
   std::int64_t gradients_ = 0;  // elements before the stop flag
+  // Micro-batch mode: the conv / linear parameters (copied per micro-batch) and their size,
+  // and the BatchNorm parameters (their gradients arrive global).
+  std::vector<at::Tensor> replicated_;
+  std::int64_t replicated_elements_ = 0;
 };
 
 }  // namespace cfma::train

@@ -51,6 +51,7 @@ TrainConfig parse_train_config(const ConfigDoc& doc) {
   s.check_unique("seeds", c.seeds);
   c.epochs = static_cast<int>(s.get_int("epochs", c.epochs, between(1, 100000)));
   c.batch_size = static_cast<int>(s.get_int("batch_size", c.batch_size, between(1, 1 << 20)));
+  c.micro_batch = static_cast<int>(s.get_int("micro_batch", c.micro_batch, between(0, 1 << 20)));
   c.learning_rate = s.get_double("learning_rate", c.learning_rate, greater_than(0));
   c.momentum = s.get_double("momentum", c.momentum, between(0, 1));
   c.shuffle = s.get_bool("shuffle", c.shuffle);
@@ -64,7 +65,7 @@ TrainConfig parse_train_config(const ConfigDoc& doc) {
 
 nlohmann::json to_json(const TrainConfig& c) {
   return {{"architectures", c.architectures}, {"tasks", c.tasks}, {"seeds", c.seeds},
-          {"epochs", c.epochs}, {"batch_size", c.batch_size}, {"learning_rate", c.learning_rate},
+          {"epochs", c.epochs}, {"batch_size", c.batch_size}, {"micro_batch", c.micro_batch}, {"learning_rate", c.learning_rate},
           {"momentum", c.momentum}, {"shuffle", c.shuffle}, {"double_softmax", c.double_softmax},
           {"deformable_mode", c.deformable_mode}, {"checkpoint_every", c.checkpoint_every}};
 }

@@ -22,6 +22,12 @@ struct TrainConfig {
   std::vector<std::int64_t> seeds = {1};
   int epochs = 100;
   int batch_size = 64;           // global batch, split over ranks
+  // Rows per micro-batch: each global batch is cut into micro-batches on its own order, whose
+  // gradients and BatchNorm sums are combined in micro-batch order, so a run ends with the
+  // same weights, bit for bit, on any number of ranks (with the same threads per rank). At most
+  // ceil(batch_size / micro_batch) ranks have work. 0: each rank's slice in one piece and one
+  // all-reduce per step (rounding then depends on the rank count).
+  int micro_batch = 8;
   double learning_rate = 0.005;  // SGD
   double momentum = 0.9;
   bool shuffle = true;           // seeded per-epoch permutation; the paper did not shuffle

@@ -133,8 +133,13 @@ RunResult train_run(const RunSpec& spec, const TrainConfig& config, const RunCon
     const double seconds_before = ck.batch > 0 ? ck.seconds : 0.0;
     net->train();
     for (std::int64_t b = ck.batch; b < batches; ++b) {
-      const auto rows = local_slice(order, b, config.batch_size, comm.rank(), comm.size());
       const auto global_rows = global_batch_rows(n_train, b, config.batch_size);
+      // Micro-batch mode: this rank's micro-batches of the global batch (batches.hpp).
+      const auto plan = micro_batch_plan(global_rows, std::max(config.micro_batch, 1), comm.rank(), comm.size());
+      const auto rows = config.micro_batch > 0
+                            ? std::vector<std::int64_t>(order.begin() + b * config.batch_size + plan.row_begin,
+                                                        order.begin() + b * config.batch_size + plan.row_end)
+                            : local_slice(order, b, config.batch_size, comm.rank(), comm.size());
       at::Tensor x, y;
       std::string load_error;
       try {
@@ -149,7 +154,8 @@ RunResult train_run(const RunSpec& spec, const TrainConfig& config, const RunCon
       // all-reduce): the CLI's last resort, MPI_Abort after 3 s, ends the job.
       par::test_fault_point("train_step");
       // forward -> loss / global batch -> backward -> one all-reduce (gradients, stop votes, metrics) -> SGD step
-      const auto sums = step.run(x, y, global_rows, stop_requested());
+      const auto sums = config.micro_batch > 0 ? step.run_micro(x, y, global_rows, plan, stop_requested())
+                                               : step.run(x, y, global_rows, stop_requested());
       add(running, sums);
       result.step_losses.push_back(sums.loss / static_cast<double>(global_rows));
       if (sums.stop) {
