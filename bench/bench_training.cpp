@@ -30,6 +30,7 @@
 #include "cfma/nn/allocator.hpp"
 #include "cfma/nn/architectures.hpp"
 #include "cfma/par/world.hpp"
+#include "cfma/train/batches.hpp"
 #include "cfma/train/step.hpp"
 
 namespace {
@@ -65,14 +66,22 @@ struct Replica {
         step(net, optimizer, comm, cfma::train::Task::family) {}
 };
 
-// Seconds per step of `steps` timed steps (after one untimed one) on rows [begin, end).
+// Seconds per step of `steps` timed steps (after one untimed one) on rows [begin, end) of a
+// global batch of `global_rows`: the all-reduce step (micro 0), or the micro-batch step on
+// this rank's micro-batches of the first `global_rows` rows (begin, end ignored).
 double time_steps(Replica& r, const at::Tensor& x, const at::Tensor& y, std::int64_t begin, std::int64_t end,
-                  std::int64_t global_rows, int steps, const boost::mpi::communicator& comm) {
+                  std::int64_t global_rows, int steps, const boost::mpi::communicator& comm, int micro = 0) {
+  const auto plan = cfma::train::micro_batch_plan(global_rows, std::max(micro, 1), comm.rank(), comm.size());
+  if (micro > 0) begin = plan.row_begin, end = plan.row_end;
   const auto xs = x.narrow(0, begin, end - begin).clone(), ys = y.narrow(0, begin, end - begin).clone();
-  r.step.run(xs, ys, global_rows);
+  const auto step = [&] {
+    if (micro > 0) r.step.run_micro(xs, ys, global_rows, plan);
+    else r.step.run(xs, ys, global_rows);
+  };
+  step();
   comm.barrier();
   const auto start = Clock::now();
-  for (int s = 0; s < steps; ++s) r.step.run(xs, ys, global_rows);
+  for (int s = 0; s < steps; ++s) step();
   comm.barrier();
   return seconds_since(start) / steps;
 }
@@ -86,6 +95,10 @@ int main(int argc, char** argv) {
   const int steps = argc > 2 ? std::stoi(argv[2]) : 3;
   const std::string arch = argc > 3 ? argv[3] : "regular";
   const int global_batch = argc > 4 ? std::stoi(argv[4]) : 64;
+  // Rows per micro-batch of the deterministic step (train.micro_batch); 0: the all-reduce step.
+  // With micro > 0 every round also times the all-reduce step on 2 ranks (phase E), so the cost
+  // of the deterministic reduction is a ratio within the same job.
+  const int micro = argc > 5 ? std::stoi(argv[5]) : 0;
   auto& world_comm = cfma::par::World::comm();
   if (world_comm.size() > 2) {
     if (world_comm.rank() == 0) std::fprintf(stderr, "bench_training: run with mpirun -np 2 (got %d ranks)\n", world_comm.size());
@@ -113,16 +126,18 @@ int main(int argc, char** argv) {
                 arch.c_str(), global_batch, rounds, steps, mapped ? "keeps large blocks mapped" : "default",
                 cfma::blas_description().c_str());
 
-  std::vector<double> one_rank, two_ranks, ceiling, side_by_side;
+  std::vector<double> one_rank, two_ranks, ceiling, side_by_side, deterministic_cost;
   for (int round = 0; round < rounds; ++round) {
-    double t_one = 0, t_two = 0, t_half = 0;
+    double t_one = 0, t_two = 0, t_half = 0, t_allreduce = 0;
     auto phase_one_rank = [&] {
-      if (root) t_one = time_steps(alone, x, y, 0, global_batch, global_batch, steps, self);
+      if (root) t_one = time_steps(alone, x, y, 0, global_batch, global_batch, steps, self, micro);
       sleeping_barrier(world_comm);
     };
     auto phase_two_ranks = [&] {
       const auto block = cfma::par::block_of(global_batch, world_comm.rank(), 2);
-      if (!single) t_two = time_steps(parallel, x, y, block.begin, block.end, global_batch, steps, world_comm);
+      if (!single) t_two = time_steps(parallel, x, y, block.begin, block.end, global_batch, steps, world_comm, micro);
+      if (!single && micro > 0)
+        t_allreduce = time_steps(parallel, x, y, block.begin, block.end, global_batch, steps, world_comm, 0);
     };
     // A B C in even rounds, B A C in odd ones: a drift of the machine's speed within a round
     // favours neither layout.
@@ -133,11 +148,11 @@ int main(int argc, char** argv) {
       phase_two_ranks();
       phase_one_rank();
     }
-    if (root) t_half = time_steps(alone, x, y, 0, half, half, steps, self);
+    if (root) t_half = time_steps(alone, x, y, 0, half, half, steps, self, micro);
     sleeping_barrier(world_comm);
     // D: every rank alone on half the batch at the same time (no communication): what running
     // two processes side by side costs on this machine.
-    double t_side = single ? 0.0 : time_steps(alone, x, y, 0, half, half, steps, self);
+    double t_side = single ? 0.0 : time_steps(alone, x, y, 0, half, half, steps, self, micro);
     if (!single) {
       double slowest = 0;
       boost::mpi::reduce(world_comm, t_side, slowest, boost::mpi::maximum<double>(), 0);
@@ -152,6 +167,11 @@ int main(int argc, char** argv) {
     } else {
       two_ranks.push_back(global_batch / t_two);
       side_by_side.push_back(t_one / t_side);
+      if (micro > 0) {
+        deterministic_cost.push_back(t_two / t_allreduce);
+        std::printf("round %d: 2 ranks, micro-batch step %.1f ms vs all-reduce step %.1f ms: %.3fx\n", round + 1,
+                    1000 * t_two, 1000 * t_allreduce, deterministic_cost.back());
+      }
       std::printf("round %d: 1 rank %.1f examples/s (%.1f ms/step), 2 ranks %.1f examples/s (%.1f ms/step): %.3fx; "
                   "ceiling %.3fx, side by side %.3fx\n",
                   round + 1, one_rank.back(), 1000 * t_one, two_ranks.back(), 1000 * t_two,
@@ -169,6 +189,9 @@ int main(int argc, char** argv) {
                 "ceiling %.3f side_by_side %.3f (medians over %d rounds; goal speedup >= 1.85)\n",
                 arch.c_str(), global_batch, median(one_rank), median(two_ranks), median(speedup), median(ceiling),
                 median(side_by_side), rounds);
+    if (micro > 0)
+      std::printf("micro_batch %d: 2-rank step time over the all-reduce step's %.3f (median)\n", micro,
+                  median(deterministic_cost));
   }
   return 0;
 }

@@ -40,6 +40,7 @@ ProbeConfig parse_probe_config(const ConfigDoc& doc) {
   c.cg_max_iter = static_cast<int>(s.get_int("cg_max_iter", c.cg_max_iter, between(1, 1e7)));
   c.cholesky_max_dim = s.get_int("cholesky_max_dim", c.cholesky_max_dim, between(0, 65536));
   c.row_space = s.get_bool("row_space", c.row_space);
+  c.distribute = s.get_choice("distribute", c.distribute, {"sets", "rows"});
   c.chunk_rows = s.get_int("chunk_rows", c.chunk_rows, between(1, 1e8));
   c.memory_mb = s.get_double("memory_mb", c.memory_mb, at_least(0));
   c.concat_top_k = static_cast<int>(s.get_int("concat_top_k", c.concat_top_k, between(0, 100)));
@@ -64,7 +65,7 @@ nlohmann::json to_json(const ProbeConfig& c) {
           {"last_batch_rmse", c.last_batch_rmse},
           {"cg_tol", c.cg_tol},
           {"cg_max_iter", c.cg_max_iter}, {"cholesky_max_dim", c.cholesky_max_dim},
-          {"row_space", c.row_space},
+          {"row_space", c.row_space}, {"distribute", c.distribute},
           {"chunk_rows", c.chunk_rows}, {"memory_mb", c.memory_mb},
           {"concat_top_k", c.concat_top_k}, {"concat_layer", c.concat_layer},
           {"include_input", c.include_input}, {"layers", c.layers},

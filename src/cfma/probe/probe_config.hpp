@@ -56,6 +56,11 @@ struct ProbeConfig {
   int cg_max_iter = 2000;
   std::int64_t cholesky_max_dim = 4096;  // D above this: CG on the normal equations, no D x D
   bool row_space = true;        // n_train < D: solve in the span of the train rows (row_space.hpp)
+  // How the ranks share the work: "sets" (each set probed by one rank alone, the sets dealt out
+  // largest first: results have the same bits on any number of ranks), or "rows" (every set by
+  // all ranks, its rows split: for a set too large for one rank's memory; the sums then depend
+  // on the rank count in their last bits).
+  std::string distribute = "sets";
   std::int64_t chunk_rows = 2048;        // rows read (or visited) per chunk
   double memory_mb = 2048;      // per rank: keep its standardised rows in RAM when they fit
   int concat_top_k = 5;         // hand-crafted sets appended to conv3 (0 = no concat experiment)

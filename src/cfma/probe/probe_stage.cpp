@@ -11,6 +11,9 @@
 #include <sstream>
 
 #include <boost/mpi/collectives.hpp>
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
+#include <mpi.h>
 #include <spdlog/spdlog.h>
 
 #include "cfma/core/atomic_file.hpp"
@@ -140,6 +143,65 @@ SetProbe probe_logged(const boost::mpi::communicator& comm, const ProbeSetInfo& 
 }
 
 
+// Every set of `sets`, in order. distribute = "rows": one set after another on all ranks.
+// "sets": dealt out in rounds, largest first (round r: the r-th P largest), each rank probing its
+// set alone (MPI_COMM_SELF) exactly as a 1-rank job would; after each round every rank agrees
+// on errors and stop signals, and the round's results go to every rank (rank 0 keeps them in
+// the stage's progress directory).
+std::vector<SetProbe> probe_sets_in_order(const boost::mpi::communicator& comm, const std::vector<ProbeSetInfo>& sets,
+                                          const ProbeLabels& labels, const ProbeConfig& config,
+                                          par::StageProgress* progress, const std::string& unit_prefix) {
+  std::vector<SetProbe> results(sets.size());
+  if (config.distribute == "rows" || comm.size() == 1) {
+    for (std::size_t i = 0; i < sets.size(); ++i)
+      results[i] = probe_logged(comm, sets[i], labels, config, i, sets.size(), progress, unit_prefix);
+    return results;
+  }
+  std::vector<std::size_t> todo;
+  for (std::size_t i = 0; i < sets.size(); ++i) {
+    if (progress)
+      if (const auto done = progress->find(unit_prefix + sets[i].set.name)) {
+        results[i] = set_probe_from_json(nlohmann::json::parse(*done));
+        continue;
+      }
+    todo.push_back(i);
+  }
+  std::stable_sort(todo.begin(), todo.end(),
+                   [&](std::size_t a, std::size_t b) { return sets[a].set.columns() > sets[b].set.columns(); });
+  const boost::mpi::communicator self(MPI_COMM_SELF, boost::mpi::comm_attach);
+  const auto ranks = static_cast<std::size_t>(comm.size());
+  std::size_t finished = sets.size() - todo.size();
+  for (std::size_t round = 0; round * ranks < todo.size(); ++round) {
+    if (par::stop_agreed(comm))
+      throw Interrupted("probe: stopped by signal (" + std::to_string(finished) + " of " + std::to_string(sets.size()) +
+                        " sets done and kept)");
+    const std::size_t slot = round * ranks + static_cast<std::size_t>(comm.rank());
+    std::string mine, error;
+    if (slot < todo.size()) {
+      try {
+        const auto i = todo[slot];
+        mine = to_json(probe_logged(self, sets[i], labels, config, i, sets.size(), nullptr, unit_prefix)).dump();
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+    }
+    try {
+      par::check_all(comm, error);
+    } catch (const Error& e) {
+      throw ProbeError(e.what());
+    }
+    std::vector<std::string> round_results;
+    boost::mpi::all_gather(comm, mine, round_results);
+    for (std::size_t r = 0; r < ranks && round * ranks + r < todo.size(); ++r) {
+      const auto i = todo[round * ranks + r];
+      results[i] = set_probe_from_json(nlohmann::json::parse(round_results[r]));
+      if (progress) progress->save(unit_prefix + sets[i].set.name, round_results[r]);
+      ++finished;
+    }
+  }
+  return results;
+}
+
 }  // namespace
 
 std::vector<TransferRow> transfer_matrix(const ProbeTables& tables, const ProbeConfig& config) {
@@ -196,8 +258,7 @@ ProbeTables run_probes(const boost::mpi::communicator& comm, const WorkPaths& pa
   ProbeTables tables;
   tables.sets = probe_sets(paths, config);
   if (tables.sets.empty()) throw ProbeError("probe: no feature set selected (check [probe] sets)");
-  for (std::size_t i = 0; i < tables.sets.size(); ++i)
-    tables.results.push_back(probe_logged(comm, tables.sets[i], labels, config, i, tables.sets.size(), progress, ""));
+  tables.results = probe_sets_in_order(comm, tables.sets, labels, config, progress, "");
   tables.transfer = transfer_matrix(tables, config);
   tables.chance = chance_baselines(labels, config);
   tables.baselines = baseline_rows(tables);
@@ -228,9 +289,7 @@ ProbeTables run_probes(const boost::mpi::communicator& comm, const WorkPaths& pa
         tables.concat_added.push_back(hand.name);
         tables.concat_sets.push_back(std::move(info));
       }
-    for (std::size_t i = 0; i < tables.concat_sets.size(); ++i)
-      tables.concat_results.push_back(
-          probe_logged(comm, tables.concat_sets[i], labels, config, i, tables.concat_sets.size(), progress, "concat:"));
+    tables.concat_results = probe_sets_in_order(comm, tables.concat_sets, labels, config, progress, "concat:");
   } else if (config.concat_top_k > 0 && comm.rank() == 0) {
     spdlog::warn("probe: concatenation experiment skipped (it ranks sets by the family target, which is not probed)");
   }
