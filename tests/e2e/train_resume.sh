@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # End to end, real processes: `cfma train` on 2 ranks over the 24-note reference set.
-# 1. Uninterrupted run of `regular` (family, 60 epochs) -> reference parameter_hash.
+# 1. Uninterrupted run of `regular` (family, 60 epochs) -> reference parameter_hash; the same
+#    run on 1 and on 4 ranks ends with the same hash (micro-batches: train.micro_batch).
 # 2. Same config, fresh workdir: once a checkpoint of epoch >= 2 exists and the run is in a later
-#    epoch, kill -9 one rank; mpirun dies; the re-run resumes from the checkpoint and ends with
-#    the reference hash, bit for bit.
+#    epoch, kill -9 one rank; mpirun dies; the re-run, on 4 ranks, resumes from the checkpoint
+#    and ends with the reference hash, bit for bit.
 # 3. SIGUSR1, then SIGTERM sent to the ranks: each time exit code 3 (cfma::Interrupted) with a
 #    mid-epoch checkpoint; the final re-run ends with the reference hash.
 # 4. Bad input through the CLI: a run directory from another config, an unknown architecture,
@@ -30,10 +31,11 @@ tasks = ["family"]
 seeds = [1]
 epochs = $epochs
 batch_size = 4
+micro_batch = 2
 checkpoint_every = 1
 TOML
 export OMP_NUM_THREADS=1
-mpi() { mpirun --oversubscribe --bind-to none -np 2 "$@"; }
+mpi() { mpirun --oversubscribe --bind-to none -np "${NP:-2}" "$@"; }
 run_dir() { echo "$scratch/$1/runs/regular-family-s1"; }
 epochs_logged() { local h; h=$(run_dir "$1")/history.csv; [ -f "$h" ] && echo $(($(wc -l < "$h") - 1)) || echo 0; }
 param_hash() { sed -n 's/.*"parameter_hash": *"\([0-9a-f]*\)".*/\1/p' "$(run_dir "$1")/model.json"; }
@@ -61,14 +63,14 @@ freeze_after_epochs() {
   kill -STOP $pids
   echo $pids
 }
-train() {  # workdir, log name; returns cfma's exit code
+train() {  # workdir, log name[, ranks]; returns cfma's exit code
   local rc=0
-  mpi "$cfma" train "$config" --set run.workdir="$scratch/$1" > "$scratch/$2.log" 2>&1 || rc=$?
+  NP=${3:-2} mpi "$cfma" train "$config" --set run.workdir="$scratch/$1" > "$scratch/$2.log" 2>&1 || rc=$?
   return $rc
 }
 
 mpi "$cfma" preprocess "$config" > "$scratch/preprocess.log" 2>&1 || { cat "$scratch/preprocess.log"; exit 1; }
-for w in kill signal; do
+for w in kill signal np1 np4; do
   mkdir -p "$scratch/$w"
   cp "$scratch/ref/features.h5" "$scratch/ref/features.h5.manifest.json" "$scratch/$w/"
 done
@@ -78,6 +80,10 @@ train ref ref || { cat "$scratch/ref.log"; exit 1; }
 ref_hash=$(param_hash ref)
 [ -n "$ref_hash" ]
 [ "$(epochs_logged ref)" -eq $epochs ]
+for np in 1 4; do
+  train np$np np$np $np || { cat "$scratch/np$np.log"; exit 1; }
+  [ "$(param_hash np$np)" = "$ref_hash" ] || { echo "$np ranks: $(param_hash np$np) != 2 ranks' $ref_hash"; exit 1; }
+done
 
 # 2. kill -9 one rank mid-run.
 train kill kill1 &
@@ -93,7 +99,7 @@ rc=0; wait $runner || rc=$?
 [ -f "$(run_dir kill)/checkpoint.pt" ]
 killed_at=$(epochs_logged kill)
 [ "$killed_at" -ge 2 ] && [ "$killed_at" -lt $epochs ]
-train kill kill2 || { cat "$scratch/kill2.log"; exit 1; }
+train kill kill2 4 || { cat "$scratch/kill2.log"; exit 1; }
 grep -q "resuming from epoch [0-9]* batch 0" "$scratch/kill2.log"
 [ "$(param_hash kill)" = "$ref_hash" ] || { echo "resumed after kill -9: $(param_hash kill) != $ref_hash"; exit 1; }
 
@@ -130,4 +136,4 @@ expect_failure unknown_arch "unknown architecture 'resnet'" train "$config" --se
 expect_failure no_features "$scratch/empty/features.h5" train "$config" --set run.workdir="$scratch/empty"
 [ "$sum_before" = "$(sha256sum "$model" "$(run_dir ref)/checkpoint.pt" "$(run_dir ref)/model.json")" ]
 [ ! -e "$scratch/empty/runs" ]
-echo "train_resume: ok (hash $ref_hash; kill -9 after epoch $killed_at)"
+echo "train_resume: ok (hash $ref_hash on 1, 2 and 4 ranks; kill -9 after epoch $killed_at, resumed on 4 ranks)"

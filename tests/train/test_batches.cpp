@@ -63,6 +63,34 @@ TEST(Signals, StopSignalsOnlySetAFlag) {
   EXPECT_FALSE(stop_requested());
 }
 
+TEST(Batches, MicroBatchPlanIsTheSameMicroBatchesOnAnyRankCount) {
+  // A global batch of 30 rows in micro-batches of 8: [0,8) [8,16) [16,24) [24,30), whatever
+  // the rank count; ranks take consecutive blocks of them, rank order = micro-batch order.
+  const std::vector<std::int64_t> expected_sizes = {8, 8, 8, 6};
+  for (const int size : {1, 2, 3, 4, 6}) {
+    std::vector<std::int64_t> sizes;
+    std::int64_t next_row = 0, micro_total = 0;
+    for (int r = 0; r < size; ++r) {
+      const auto plan = micro_batch_plan(30, 8, r, size);
+      ASSERT_EQ(static_cast<int>(plan.micro_per_rank.size()), size);
+      EXPECT_EQ(plan.micro_per_rank[static_cast<std::size_t>(r)], static_cast<std::int64_t>(plan.local_rows.size()));
+      EXPECT_EQ(plan.row_begin, next_row) << "rank " << r << " of " << size;
+      std::int64_t rows = 0;
+      for (const auto n : plan.local_rows) rows += n, sizes.push_back(n);
+      EXPECT_EQ(plan.row_end - plan.row_begin, rows);
+      next_row = plan.row_end;
+      micro_total += plan.micro_per_rank[static_cast<std::size_t>(r)];
+    }
+    EXPECT_EQ(next_row, 30) << size << " ranks";
+    EXPECT_EQ(micro_total, 4);
+    EXPECT_EQ(sizes, expected_sizes) << size << " ranks";
+  }
+  // More ranks than micro-batches: the last ones have none (and an empty row range).
+  const auto idle = micro_batch_plan(30, 8, 5, 6);
+  EXPECT_TRUE(idle.local_rows.empty());
+  EXPECT_EQ(idle.row_begin, idle.row_end);
+}
+
 TEST(TrainConfig, RunMatrixOrderAndNames) {
   TrainConfig c;
   c.architectures = {"regular", "deformable"};

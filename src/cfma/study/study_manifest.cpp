@@ -260,6 +260,7 @@ void update_study(const fs::path& manifest, const ConfigDoc& doc, const WorkPath
       for (const auto& r : invocation.runs)
         for (auto it = outputs.begin(); it != outputs.end();)
           it = it.key().rfind("runs/" + r + "/", 0) == 0 ? outputs.erase(it) : std::next(it);
+    std::size_t rewritten = 0;  // outputs this invocation wrote (size or mtime changed)
     for (const auto& rel : stage_outputs(paths, invocation.stage, invocation.runs)) {
       const auto file = paths.workdir / rel;
       const auto& old = previous.contains(rel) ? previous[rel] : nlohmann::json();
@@ -267,8 +268,10 @@ void update_study(const fs::path& manifest, const ConfigDoc& doc, const WorkPath
       if (old.is_object() && old.value("bytes", std::uintmax_t{0}) == fs::file_size(file) &&
           old.value("mtime_ns", std::int64_t{0}) == mtime_ns(file))
         outputs[rel] = old;
-      else
+      else {
         outputs[rel] = hash_output(file);
+        ++rewritten;
+      }
     }
     stage["outputs"] = outputs;
     std::map<std::string, int> per_host;
@@ -282,6 +285,8 @@ void update_study(const fs::path& manifest, const ConfigDoc& doc, const WorkPath
                          {"source_commit", source_commit()},
                          {"config_hash", hash_text(doc.to_toml())}};
     if (!invocation.runs.empty()) entry["runs"] = invocation.runs;
+    // Nothing rewritten: the stage found its outputs up to date (the report's wall times skip it).
+    entry["up_to_date"] = rewritten == 0 && !outputs.empty();
     if (const char* job = std::getenv("SLURM_JOB_ID")) {
       entry["slurm_job_id"] = job;
       const char* restarts = std::getenv("SLURM_RESTART_COUNT");

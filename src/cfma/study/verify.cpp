@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -249,8 +250,21 @@ VerifyResult verify_studies(const fs::path& a, const fs::path& b) {
       } else if (stage == "report") {
         c.verdict = Verdict::not_compared;
         c.detail = "presentation (names paths and times)";
-      } else if (oa[output].value("hash", "") != ob[output].value("hash", "")) {
-        c = compare_output(std::move(c), wa, wb, oa[output], ob[output]);
+      } else if (!fs::exists(wa / output) || !fs::exists(wb / output)) {
+        c.verdict = Verdict::missing;
+        c.detail = (fs::exists(wa / output) ? wb : wa).string() + "/" + output + ": recorded in the study but gone";
+      } else {
+        // The files as they are now, not as recorded: a file changed after its stage wrote it
+        // is never passed as equal.
+        const auto now_a = hash_output(wa / output), now_b = hash_output(wb / output);
+        std::string changed;
+        for (const auto& [name, now, recorded] : {std::tuple{"A", &now_a, &oa[output]}, std::tuple{"B", &now_b, &ob[output]}})
+          if ((*now)["hash"] != (*recorded)["hash"]) changed += std::string(changed.empty() ? "" : ", ") + "study " + name;
+        if (now_a["hash"] != now_b["hash"]) c = compare_output(std::move(c), wa, wb, now_a, now_b);
+        if (!changed.empty()) {
+          c.verdict = Verdict::different;
+          c.detail = "changed since it was written (" + changed + ")" + (c.detail.empty() ? "" : "; " + c.detail);
+        }
       }
       result.rows.push_back(std::move(c));
     }
@@ -265,8 +279,9 @@ VerifyResult verify_study(const fs::path& study_path) {
   if (const auto inputs = study.value("inputs", json()); inputs.is_object()) {
     const fs::path root = inputs.value("data_root", "");
     std::size_t equal = 0;
-    for (const char* group : {"index_files", "audio"})
-      for (const auto& [name, hash] : inputs.value(group, json::object()).items()) {
+    for (const char* group : {"index_files", "audio"}) {
+      const auto files = inputs.value(group, json::object());  // named: items() does not keep it alive
+      for (const auto& [name, hash] : files.items()) {
         Comparison c{"inputs", "inputs/" + name, Verdict::bit_equal, ""};
         const auto file = root / name;
         if (!fs::exists(file)) {
@@ -281,10 +296,12 @@ VerifyResult verify_study(const fs::path& study_path) {
         }
         result.rows.push_back(std::move(c));
       }
+    }
     if (equal) result.rows.push_back({"inputs", "inputs: " + std::to_string(equal) + " files", Verdict::bit_equal, ""});
   }
-  for (const auto& [stage, record] : study["stages"].items())
-    for (const auto& [output, recorded] : record.value("outputs", json::object()).items()) {
+  for (const auto& [stage, record] : study["stages"].items()) {
+    const auto outputs = record.value("outputs", json::object());
+    for (const auto& [output, recorded] : outputs.items()) {
       Comparison c{stage, output, Verdict::bit_equal, ""};
       const auto file = workdir / output;
       if (!fs::exists(file)) {
@@ -305,6 +322,7 @@ VerifyResult verify_study(const fs::path& study_path) {
       }
       result.rows.push_back(std::move(c));
     }
+  }
   return result;
 }
 

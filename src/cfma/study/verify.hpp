@@ -43,7 +43,8 @@ struct VerifyResult {
 
 inline constexpr double kTolerance = 1e-6;
 
-// Two studies (workdirs or study.json files), output by output.
+// Two studies (workdirs or study.json files), output by output, each file re-hashed: one that
+// changed since its stage wrote it is different whatever the other study holds.
 VerifyResult verify_studies(const std::filesystem::path& a, const std::filesystem::path& b);
 // One study: every output and input re-hashed against its record ("different": changed since
 // it was written; "missing": gone).
