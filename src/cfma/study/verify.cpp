@@ -38,6 +38,7 @@ bool VerifyResult::ok() const {
 
 bool within_tolerance(double a, double b) {
   if (a == b || (std::isnan(a) && std::isnan(b))) return true;
+  if (!std::isfinite(a) || !std::isfinite(b)) return false;
   return std::abs(a - b) <= kTolerance * std::max({1.0, std::abs(a), std::abs(b)});
 }
 
