@@ -157,3 +157,59 @@ TEST(Architectures, DoubleSoftmaxAndRegressionHeads) {
   auto reg = cfma::nn::build_model({"regular", 1, true, "paper", 1});
   EXPECT_EQ(reg->forward(x).sizes(), (torch::IntArrayRef{2, 1}));  // no softmax on 1 output
 }
+
+// Micro-batch forward (NetImpl::forward_micro_batches): per-micro-batch parameter copies whose
+// gradients, added up with BatchNorm's global ones, equal the gradient of one whole-batch pass
+// to rounding; the outputs equal the whole-batch forward's.
+TEST(Architectures, MicroBatchForwardEqualsWholeBatch) {
+  for (const std::string arch : {"regular", "deformable", "feedforward"}) {
+    ModelSpec spec;
+    spec.arch = arch;
+    spec.seed = 3;
+    torch::manual_seed(11);
+    const Tensor x = torch::randn({6, 1, 128, 128});
+    const Tensor y = torch::randint(0, 8, {6}, torch::kLong);
+    auto whole = cfma::nn::build_model(spec);
+    const Tensor out = whole->forward(x);
+    torch::nn::functional::cross_entropy(out, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+        .backward();
+
+    auto micro = cfma::nn::build_model(spec);
+    const auto reduce = [](const Tensor& partial) { return partial.sum(0); };
+    auto pass = micro->forward_micro_batches({x.slice(0, 0, 2), x.slice(0, 2, 4), x.slice(0, 4, 6)}, reduce);
+    ASSERT_EQ(pass.outputs.size(), 3u);
+    ASSERT_EQ(pass.copies.size(), 3u);
+    Tensor loss;
+    for (int j = 0; j < 3; ++j) {
+      const auto l = torch::nn::functional::cross_entropy(
+          pass.outputs[static_cast<std::size_t>(j)], y.slice(0, 2 * j, 2 * j + 2),
+          torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+      loss = j == 0 ? l : loss + l;
+    }
+    loss.backward();
+    EXPECT_LT((torch::cat(pass.outputs) - out).abs().max().item<double>(), 1e-4) << arch;
+    // Replicated parameters: the copies' gradients added over micro-batches.
+    const auto replicated = micro->replicated_parameters();
+    const auto whole_replicated = whole->replicated_parameters();
+    ASSERT_EQ(replicated.size(), pass.copies[0].size());
+    for (std::size_t p = 0; p < replicated.size(); ++p) {
+      Tensor sum = torch::zeros_like(replicated[p]);
+      for (const auto& copies : pass.copies) sum += copies[p].grad();
+      const double scale = whole_replicated[p].grad().abs().max().item<double>();
+      EXPECT_LT((sum - whole_replicated[p].grad()).abs().max().item<double>(), 1e-3 * std::max(1.0, scale))
+          << arch << " replicated parameter " << p;
+    }
+    // BatchNorm parameters: their gradient is the global one already.
+    const auto params = micro->named_parameters(), whole_params = whole->named_parameters();
+    int bn = 0;
+    for (const auto& item : params) {
+      if (item.key().find("bn") == std::string::npos) continue;
+      ++bn;
+      const auto& expected = whole_params[item.key()].grad();
+      EXPECT_LT((item.value().grad() - expected).abs().max().item<double>(),
+                1e-3 * std::max(1.0, expected.abs().max().item<double>()))
+          << arch << " " << item.key();
+    }
+    EXPECT_GT(bn, 0) << arch;
+  }
+}

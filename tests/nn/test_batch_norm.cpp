@@ -164,3 +164,76 @@ TEST(SyncBatchNorm, TwoSimulatedRanksEqualOneProcess) {
   const Result alone = run(x.slice(0, 0, B), target.slice(0, 0, B), {});
   EXPECT_GT(max_diff(alone.running_mean, whole.running_mean), 1e-4);
 }
+
+// Micro-batch mode (batch_norm.hpp, MicroBatches): statistics summed per micro-batch and
+// combined in micro-batch order. Two simulated ranks holding two micro-batches each give the
+// same bits as one process holding all four (outputs, input gradients, global gamma/beta
+// gradients, running statistics), and both equal plain whole-batch BatchNorm to rounding.
+TEST(SyncBatchNorm, MicroBatchesBitIdenticalOnAnySplit) {
+  torch::manual_seed(6);
+  Tensor x = torch::randn({8, 3, 4, 4});
+  Tensor target = torch::randn({8, 3, 2, 2});
+  struct Result {
+    Tensor out, grad_x, grad_gamma, grad_beta, running_mean;
+  };
+  // Rows of `partial` ([k, 2C+1], this rank's micro-batches) after those of `before`, added in order.
+  auto ordered_sum = [](const std::vector<Tensor>& parts) {
+    const auto all = torch::cat(parts);
+    Tensor total = torch::zeros({all.size(1)}, torch::kFloat64);
+    for (int64_t j = 0; j < all.size(0); ++j) total += all[j];
+    return total;
+  };
+  auto run = [&](const Tensor& xs, const Tensor& ts, std::vector<int64_t> rows, const cfma::nn::MicroBatchReduce& reduce) {
+    SyncBatchNorm bn(3);
+    {
+      torch::NoGradGuard g;
+      bn->weight.copy_(torch::tensor({1.5f, 0.7f, 1.1f}));
+      bn->bias.copy_(torch::tensor({0.1f, -0.2f, 0.3f}));
+    }
+    Tensor input = xs.clone().requires_grad_();
+    cfma::nn::MicroBatches micro{std::move(rows), reduce};
+    Tensor h = bn->forward_fused(input, true, {2, 2}, &micro);
+    (h - ts).square().sum().backward();
+    return Result{h.detach(), input.grad(), bn->weight.grad(), bn->bias.grad(), bn->running_mean.clone()};
+  };
+  const Result single = run(x, target, {2, 2, 2, 2}, [&](const Tensor& p) { return ordered_sum({p}); });
+
+  std::barrier<> sync(2);
+  Tensor slots[2];
+  Result halves[2];
+  auto rank = [&](int r) {
+    auto exchange = [&, r](const Tensor& partial) {
+      slots[r] = partial.clone();
+      sync.arrive_and_wait();
+      const auto total = ordered_sum({slots[0], slots[1]});  // rank order = micro-batch order
+      sync.arrive_and_wait();
+      return total;
+    };
+    halves[r] = run(x.slice(0, 4 * r, 4 * r + 4), target.slice(0, 4 * r, 4 * r + 4), {2, 2}, exchange);
+  };
+  std::thread t0(rank, 0), t1(rank, 1);
+  t0.join();
+  t1.join();
+  for (int r = 0; r < 2; ++r) {
+    EXPECT_TRUE(torch::equal(halves[r].out, single.out.slice(0, 4 * r, 4 * r + 4))) << "rank " << r;
+    EXPECT_TRUE(torch::equal(halves[r].grad_x, single.grad_x.slice(0, 4 * r, 4 * r + 4))) << "rank " << r;
+    EXPECT_TRUE(torch::equal(halves[r].grad_gamma, single.grad_gamma)) << "rank " << r;  // global, not per rank
+    EXPECT_TRUE(torch::equal(halves[r].grad_beta, single.grad_beta)) << "rank " << r;
+    EXPECT_TRUE(torch::equal(halves[r].running_mean, single.running_mean)) << "rank " << r;
+  }
+  // Whole-batch BatchNorm (no micro-batches): the same values to rounding.
+  SyncBatchNorm plain(3);
+  {
+    torch::NoGradGuard g;
+    plain->weight.copy_(torch::tensor({1.5f, 0.7f, 1.1f}));
+    plain->bias.copy_(torch::tensor({0.1f, -0.2f, 0.3f}));
+  }
+  Tensor input = x.clone().requires_grad_();
+  Tensor h = plain->forward_fused(input, true, {2, 2});
+  (h - target).square().sum().backward();
+  EXPECT_LT(max_diff(h.detach(), single.out), 1e-5);
+  EXPECT_LT(max_diff(input.grad(), single.grad_x), 1e-5);
+  EXPECT_LT(max_diff(plain->weight.grad(), single.grad_gamma), 1e-4);
+  EXPECT_LT(max_diff(plain->bias.grad(), single.grad_beta), 1e-4);
+  EXPECT_GT(single.grad_gamma.abs().max().item<double>(), 1e-2);  // not vacuous
+}
