@@ -39,24 +39,40 @@ std::vector<std::string> split_line(const std::string& line) {
 }
 }  // namespace
 
-Table read_csv(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw ReportError(file.string() + ": cannot open");
+namespace {
+Table parse_lines(std::istream& in, const std::string& name, bool comments) {
   Table t;
   std::string line;
-  if (!std::getline(in, line)) throw ReportError(file.string() + ": empty CSV");
-  t.header = split_line(line);
-  std::size_t number = 1;
+  std::size_t number = 0;
+  bool header = false;
   while (std::getline(in, line)) {
     ++number;
-    if (line.empty()) continue;
+    if (line.empty() || (comments && line[0] == '#')) continue;
     auto fields = split_line(line);
+    if (!header) {
+      t.header = std::move(fields);
+      header = true;
+      continue;
+    }
     if (fields.size() != t.header.size())
-      throw ReportError(file.string() + ":" + std::to_string(number) + ": " + std::to_string(fields.size()) +
+      throw ReportError(name + ":" + std::to_string(number) + ": " + std::to_string(fields.size()) +
                         " fields, header has " + std::to_string(t.header.size()));
     t.rows.push_back(std::move(fields));
   }
+  if (!header) throw ReportError(name + ": empty CSV");
   return t;
+}
+}  // namespace
+
+Table read_csv(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) throw ReportError(file.string() + ": cannot open");
+  return parse_lines(in, file.string(), false);
+}
+
+Table parse_csv(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  return parse_lines(in, name, true);
 }
 
 std::optional<double> to_number(const std::string& field) {

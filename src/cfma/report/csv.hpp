@@ -16,6 +16,8 @@ struct Table {
 };
 
 Table read_csv(const std::filesystem::path& file);  // throws ReportError naming the file
+// CSV text; lines starting with '#' are comments. Errors name `name`.
+Table parse_csv(const std::string& text, const std::string& name);
 std::optional<double> to_number(const std::string& field);
 
 }  // namespace cfma::report

@@ -62,4 +62,9 @@ std::string FigureWriter::add_with_data(const std::string& stem, const std::stri
   return "<figure>" + add(stem, svg) + "<figcaption><a href='" + escape_xml(stem) + ".csv'>data (CSV)</a></figcaption></figure>\n";
 }
 
+std::string FigureWriter::add_table(const std::string& stem, const Table& table) {
+  write_file(dir / (stem + ".csv"), to_csv(table));
+  return "<a href='" + escape_xml(stem) + ".csv'>" + escape_xml(stem) + ".csv</a>";
+}
+
 }  // namespace cfma::report

@@ -21,6 +21,8 @@ struct FigureWriter {
   std::string add(const std::string& stem, const std::string& svg);
   // The figure and its data as <dir>/<stem>.csv (for replotting), linked under the figure.
   std::string add_with_data(const std::string& stem, const std::string& svg, const Table& data);
+  // A table as <dir>/<stem>.csv; returns a link to it.
+  std::string add_table(const std::string& stem, const Table& table);
 };
 
 // A table as CSV text (fields with a comma, quote or newline quoted, quotes doubled).

@@ -1,6 +1,8 @@
 #include "cfma/report/page.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstdio>
 #include <cmath>
 #include <map>
 #include <set>
@@ -17,22 +19,45 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using SetPair = std::pair<std::string, std::string>;
+std::string field(const Table& t, const std::vector<std::string>& row, const std::string& name) {
+  const int c = t.column(name);
+  return c >= 0 && static_cast<std::size_t>(c) < row.size() ? row[static_cast<std::size_t>(c)] : std::string();
+}
 
-// The value of a pair of sets in either order, or NaN.
-double pair_value(const std::map<SetPair, double>& values, const std::string& a, const std::string& b) {
-  auto it = values.find({a, b});
-  if (it == values.end()) it = values.find({b, a});
-  return it == values.end() ? NAN : it->second;
+// "mean ± sd" (population sd over seeds; the sd left out for one value), 4 significant digits.
+std::string mean_sd(const std::vector<double>& v) {
+  if (v.empty()) return "";
+  double mean = 0;
+  for (const double x : v) mean += x;
+  mean /= static_cast<double>(v.size());
+  char buf[64];
+  if (v.size() == 1) {
+    std::snprintf(buf, sizeof buf, "%.4g", mean);
+    return buf;
+  }
+  double ss = 0;
+  for (const double x : v) ss += (x - mean) * (x - mean);
+  std::snprintf(buf, sizeof buf, "%.4g \u00b1 %.2g", mean, std::sqrt(ss / static_cast<double>(v.size())));
+  return buf;
+}
+
+// A histogram of integer labels (pitch, velocity): one bar per value present, and its data.
+std::string label_histogram(FigureWriter& w, const std::string& name, const std::vector<std::int32_t>& values,
+                            const std::vector<std::int64_t>& train, const std::vector<std::int64_t>& test) {
+  std::map<std::int32_t, std::array<double, 2>> counts;
+  for (const auto i : train) counts[values[static_cast<std::size_t>(i)]][0] += 1;
+  for (const auto i : test) counts[values[static_cast<std::size_t>(i)]][1] += 1;
+  BarChart chart{"notes per " + name + " (train + test)", name, "notes", {}, {}};
+  Table data{{name, "train", "test"}, {}};
+  for (const auto& [v, c] : counts) {
+    chart.labels.push_back(std::to_string(v));
+    chart.values.push_back(c[0] + c[1]);
+    data.rows.push_back({std::to_string(v), std::to_string(static_cast<long long>(c[0])), std::to_string(static_cast<long long>(c[1]))});
+  }
+  return w.add_with_data("histogram_" + name, bar_chart_svg(chart), data);
 }
 
 }  // namespace
-
-const std::vector<std::string>& paper_top5_sets() {
-  static const std::vector<std::string> sets = {"hand/mean_power", "hand/time_to_70db", "hand/wavelet_mean_25",
-                                                "group/wavelets_combined_25", "group/top_combined", "noise"};
-  return sets;
-}
 
 std::string dataset_section(const WorkPaths& paths, const ReportConfig& config, FigureWriter& w) {
   std::string h = "<h2>Dataset</h2>\n";
@@ -44,12 +69,19 @@ std::string dataset_section(const WorkPaths& paths, const ReportConfig& config, 
   const auto test = file.read_all<std::int64_t>(store::schema::split_test);
   h += "<p>" + std::to_string(labels.size()) + " notes: " + std::to_string(train.size()) + " train, " +
        std::to_string(test.size()) + " test; skipped: " + std::to_string(file.attr_int("n_skipped")) +
-       "; pad mode " + escape_xml(file.attr_string("pad_mode")) + ".</p>\n<table><tr><th>family</th><th>notes</th></tr>\n";
-  std::vector<int> counts(names.size(), 0);
-  for (const auto l : labels) ++counts[static_cast<std::size_t>(l)];
+       "; pad mode " + escape_xml(file.attr_string("pad_mode")) + ".</p>\n";
+  // Notes per family and split.
+  Table counts{{"family", "train", "test", "all"}, {}};
+  std::vector<std::array<long long, 2>> per_family(names.size(), {0, 0});
+  for (const auto i : train) ++per_family[static_cast<std::size_t>(labels[static_cast<std::size_t>(i)])][0];
+  for (const auto i : test) ++per_family[static_cast<std::size_t>(labels[static_cast<std::size_t>(i)])][1];
   for (std::size_t k = 0; k < names.size(); ++k)
-    h += "<tr><td>" + escape_xml(names[k]) + "</td><td>" + std::to_string(counts[k]) + "</td></tr>\n";
-  h += "</table>\n";
+    counts.rows.push_back({names[k], std::to_string(per_family[k][0]), std::to_string(per_family[k][1]),
+                           std::to_string(per_family[k][0] + per_family[k][1])});
+  h += table_html(counts) + w.add_table("dataset_families", counts);
+  for (const char* label : {"pitch", "velocity"})
+    if (file.exists(store::schema::label(label)))
+      h += label_histogram(w, label, file.read_all<std::int32_t>(store::schema::label(label)), train, test);
   const auto dims = file.dims(store::schema::mel_db);
   const auto notes = file.read_strings(store::schema::label("note_str"));
   std::set<int> shown;
@@ -60,49 +92,134 @@ std::string dataset_section(const WorkPaths& paths, const ReportConfig& config, 
                                   file.has_attr("fmin") ? file.attr_double("fmin") : 0.0,
                                   file.has_attr("fmax") ? file.attr_double("fmax") : sr / 2.0,
                                   static_cast<int>(file.attr_int("hop_length")), sr);
+  if (config.spectrograms > 0) h += "<h3>One log-mel spectrogram per family</h3>\n";
   for (std::size_t i = 0; i < labels.size() && static_cast<int>(shown.size()) < config.spectrograms; ++i) {
     if (!shown.insert(labels[i]).second) continue;
     file.read_rows<float>(store::schema::mel_db, i, 1, mel.data());
-    h += w.add("mel_" + notes[i], image_svg(notes[i] + " (mel dB)", mel, static_cast<int>(dims[1]),
-                                            static_cast<int>(dims[2]), 2, &axes));
+    h += w.add("mel_" + notes[i], image_svg(names[static_cast<std::size_t>(labels[i])] + ": " + notes[i] + " (mel dB)", mel,
+                                            static_cast<int>(dims[1]), static_cast<int>(dims[2]), 2, &axes));
   }
   return h;
 }
 
+namespace {
+
+struct RunHistory {
+  std::string run, arch, task, seed;
+  Table history;
+};
+
+std::vector<RunHistory> run_histories(const WorkPaths& paths) {
+  std::vector<RunHistory> runs;
+  if (!fs::exists(paths.runs())) return runs;
+  for (const auto& e : fs::directory_iterator(paths.runs())) {
+    if (!fs::exists(e.path() / "history.csv")) continue;
+    RunHistory r;
+    r.run = e.path().filename().string();
+    const auto p = parse_layer_set(r.run + "/x");
+    r.arch = p.ok ? p.arch : r.run;
+    r.task = p.ok ? p.task : "";
+    r.seed = p.ok ? p.seed : "";
+    r.history = read_csv(e.path() / "history.csv");
+    if (r.history.rows.empty() || r.history.header.size() < 5) continue;
+    runs.push_back(std::move(r));
+  }
+  std::sort(runs.begin(), runs.end(), [](const RunHistory& a, const RunHistory& b) { return a.run < b.run; });
+  return runs;
+}
+
+}  // namespace
+
 std::string training_section(const WorkPaths& paths, FigureWriter& w) {
   std::string h = "<h2>Training</h2>\n";
-  if (!fs::exists(paths.runs())) return h + "<p>No runs (train did not run).</p>\n";
-  std::vector<fs::path> runs;
-  for (const auto& e : fs::directory_iterator(paths.runs()))
-    if (fs::exists(e.path() / "history.csv")) runs.push_back(e.path());
-  std::sort(runs.begin(), runs.end());
-  Table summary{{"run", "epochs", "train loss", "train metric", "test loss", "test metric"}, {}};
-  std::map<std::string, LineChart> charts;  // by metric name
-  for (const auto& dir : runs) {
-    const auto t = read_csv(dir / "history.csv");
-    if (t.rows.empty() || t.header.size() < 5) continue;
-    const std::string metric = t.header[4];  // test_accuracy or test_rmse
-    auto& chart = charts[metric];
-    chart.title = metric + " per epoch";
-    chart.x_label = "epoch";
-    chart.y_label = metric;
-    Series s{dir.filename().string(), {}, {}, {}};
-    for (const auto& row : t.rows) {
-      s.x.push_back(to_number(row[0]).value_or(NAN));
-      s.y.push_back(to_number(row[4]).value_or(NAN));
-    }
-    chart.series.push_back(std::move(s));
-    const auto& last = t.rows.back();
-    summary.rows.push_back({dir.filename().string(), last[0], last[1], last[2], last[3], last[4]});
+  const auto runs = run_histories(paths);
+  if (runs.empty()) return h + "<p>No runs (train did not run).</p>\n";
+  // Per architecture and task, over seeds: the final epoch's values, and the curves per epoch.
+  std::vector<std::pair<std::string, std::string>> models;
+  std::map<std::pair<std::string, std::string>, std::vector<const RunHistory*>> seeds_of;
+  for (const auto& r : runs) {
+    const auto key = std::make_pair(r.arch, r.task);
+    if (!seeds_of.count(key)) models.push_back(key);
+    seeds_of[key].push_back(&r);
   }
-  h += table_html(summary);
-  for (const auto& [metric, chart] : charts) h += w.add("training_" + metric, line_chart_svg(chart));
-  for (const auto& dir : runs)
-    if (fs::exists(dir / "confusion.csv")) {
-      const auto counts = read_csv(dir / "confusion.csv");
-      h += w.add_with_data("confusion_" + dir.filename().string(),
-                           heatmap_svg(confusion_heatmap(counts, dir.filename().string())), counts);
+  Table final_table{{"architecture", "task", "seeds", "epochs", "train loss", "train metric", "test loss", "test metric"}, {}};
+  Table per_run{{"run", "epochs", "train loss", "train metric", "test loss", "test metric"}, {}};
+  std::map<std::string, LineChart> charts;  // by metric column (accuracy or rmse), and "loss"
+  std::map<std::string, Table> chart_data;
+  for (const auto& model : models) {
+    const auto& group = seeds_of[model];
+    const auto& header = group.front()->history.header;  // epoch, train_loss, train_<m>, test_loss, test_<m>, ...
+    std::array<std::vector<double>, 4> last;
+    std::size_t epochs = 0;
+    for (const auto* r : group) {
+      const auto& row = r->history.rows.back();
+      for (int k = 0; k < 4; ++k) last[static_cast<std::size_t>(k)].push_back(to_number(row[static_cast<std::size_t>(k + 1)]).value_or(NAN));
+      epochs = std::max(epochs, r->history.rows.size());
+      per_run.rows.push_back({r->run, row[0], row[1], row[2], row[3], row[4]});
     }
+    const std::string metric = header[4].substr(header[4].find('_') + 1);  // accuracy or rmse
+    final_table.rows.push_back({model.first, model.second, std::to_string(group.size()), std::to_string(epochs),
+                                mean_sd(last[0]), mean_sd(last[1]) + " (" + metric + ")", mean_sd(last[2]),
+                                mean_sd(last[3]) + " (" + metric + ")"});
+    // Curves: mean +- sd over seeds per epoch, train and test.
+    for (const auto& [chart_key, columns] : std::vector<std::pair<std::string, std::array<std::size_t, 2>>>{
+             {metric, {2, 4}}, {"loss (" + model.second + ")", {1, 3}}}) {
+      auto& chart = charts[chart_key];
+      chart.title = (chart_key == metric ? metric : chart_key) + " per epoch (mean \u00b1 sd over seeds)";
+      chart.x_label = "epoch";
+      chart.y_label = chart_key == metric ? metric : "loss";
+      auto& data = chart_data[chart_key];
+      if (data.header.empty()) data.header = {"series", "epoch", "mean", "sd", "seeds"};
+      for (const auto split : {0, 1}) {
+        Series series{model.first + " (" + model.second + ") " + (split == 0 ? "train" : "test"), {}, {}, {}};
+        series.style = static_cast<int>(&model - models.data());  // one colour per model
+        series.dashed = split == 1;                                 // test dashed
+        for (std::size_t e = 0; e < epochs; ++e) {
+          std::vector<double> values;
+          for (const auto* r : group)
+            if (e < r->history.rows.size())
+              if (const auto v = to_number(r->history.rows[e][columns[static_cast<std::size_t>(split)]])) values.push_back(*v);
+          if (values.empty()) continue;
+          double mean = 0, ss = 0;
+          for (const double v : values) mean += v;
+          mean /= static_cast<double>(values.size());
+          for (const double v : values) ss += (v - mean) * (v - mean);
+          const double sd = values.size() > 1 ? std::sqrt(ss / static_cast<double>(values.size())) : NAN;
+          series.x.push_back(static_cast<double>(e + 1));
+          series.y.push_back(mean);
+          series.error.push_back(sd);
+          data.rows.push_back({series.name, std::to_string(e + 1), std::to_string(mean), std::isfinite(sd) ? std::to_string(sd) : "",
+                               std::to_string(values.size())});
+        }
+        chart.series.push_back(std::move(series));
+      }
+    }
+  }
+  h += "<h3>Final epoch per architecture and task</h3>\n" + table_html(final_table) +
+       "<p>Every run: " + w.add_table("training_runs", per_run) + "; each run's history.csv is in runs/.</p>\n";
+  int k = 0;
+  for (const auto& [key, chart] : charts)
+    h += w.add_with_data("training_" + std::to_string(k++), line_chart_svg(chart), chart_data[key]);
+  // Confusion matrices: one per architecture (family task), counts added over seeds.
+  for (const auto& model : models) {
+    Table summed;
+    for (const auto* r : seeds_of[model]) {
+      const auto file = paths.run_dir(r->run) / "confusion.csv";
+      if (!fs::exists(file)) continue;
+      const auto counts = read_csv(file);
+      if (summed.header.empty()) {
+        summed = counts;
+        continue;
+      }
+      for (std::size_t i = 0; i < summed.rows.size() && i < counts.rows.size(); ++i)
+        for (std::size_t j = 1; j < summed.rows[i].size() && j < counts.rows[i].size(); ++j)
+          summed.rows[i][j] = std::to_string(static_cast<long long>(to_number(summed.rows[i][j]).value_or(0) +
+                                                                    to_number(counts.rows[i][j]).value_or(0)));
+    }
+    if (summed.header.empty()) continue;
+    const auto name = model.first + "-" + model.second + " (" + std::to_string(seeds_of[model].size()) + " seeds)";
+    h += w.add_with_data("confusion_" + model.first + "_" + model.second, heatmap_svg(confusion_heatmap(summed, name)), summed);
+  }
   return h;
 }
 
@@ -126,15 +243,6 @@ Heatmap confusion_heatmap(const Table& counts, const std::string& run) {
   h.annotate = h.col_labels.size() <= 15;
   return h;
 }
-
-namespace {
-
-std::string field(const Table& t, const std::vector<std::string>& row, const std::string& name) {
-  const int c = t.column(name);
-  return c >= 0 && static_cast<std::size_t>(c) < row.size() ? row[static_cast<std::size_t>(c)] : std::string();
-}
-
-}  // namespace
 
 std::vector<ProbeCurve> probe_curves(const WorkPaths& paths) {
   std::vector<ProbeCurve> curves;
@@ -248,6 +356,31 @@ std::vector<std::pair<std::string, Table>> transfer_tables(const WorkPaths& path
   return tables;
 }
 
+Table concat_table(const WorkPaths& paths) {
+  Table t{{"model (training task)", "layer"}, {}};
+  const auto path = paths.results() / "concat.csv";
+  if (!fs::exists(path)) return t;
+  const auto concat = read_csv(path);
+  std::vector<std::pair<std::string, std::string>> rows;  // (model, layer)
+  std::map<std::pair<std::string, std::string>, std::map<std::string, std::vector<double>>> values;
+  for (const auto& row : concat.rows) {
+    if (field(concat, row, "target") != "family" || field(concat, row, "split") != "test" ||
+        field(concat, row, "metric") != "accuracy")
+      continue;
+    const auto key = std::make_pair(field(concat, row, "arch") + " (" + field(concat, row, "task") + ")", field(concat, row, "layer"));
+    if (!values.count(key)) rows.push_back(key);
+    const auto set = field(concat, row, "added_set");
+    if (std::find(t.header.begin(), t.header.end(), "+ " + set) == t.header.end()) t.header.push_back("+ " + set);
+    if (const auto v = to_number(field(concat, row, "value"))) values[key][set].push_back(*v);
+  }
+  for (const auto& key : rows) {
+    std::vector<std::string> out{key.first, key.second};
+    for (std::size_t c = 2; c < t.header.size(); ++c) out.push_back(mean_sd(values[key][t.header[c].substr(2)]));
+    t.rows.push_back(std::move(out));
+  }
+  return t;
+}
+
 std::string probe_section(const WorkPaths& paths, FigureWriter& w) {
   std::string h = "<h2>Probes</h2>\n";
   bool any = false;
@@ -257,7 +390,13 @@ std::string probe_section(const WorkPaths& paths, FigureWriter& w) {
   }
   const auto compact = transfer_tables(paths);
   if (!compact.empty()) h += "<h3>Transfer matrix</h3>\n";
-  for (const auto& [title, table] : compact) h += "<h4>" + escape_xml(title) + "</h4>\n" + table_html(table);
+  for (const auto& [title, table] : compact)
+    h += "<h4>" + escape_xml(title) + "</h4>\n" + table_html(table) +
+         w.add_table("transfer_" + title.substr(0, title.find(':')) + "_" + title.substr(title.find("test ") + 5, title.find(" per") - title.find("test ") - 5), table);
+  if (const auto concat = concat_table(paths); !concat.rows.empty())
+    h += "<h3>Concatenation</h3>\n<p>The top hand-crafted sets (ranked by family test accuracy) concatenated to the "
+         "concatenation layer: family test accuracy, mean ± sd over seeds.</p>\n" +
+         table_html(concat) + w.add_table("concat_summary", concat);
   // Long tables stay files: linked, not inline.
   std::string links;
   for (const auto& [file, title] : std::vector<std::pair<std::string, std::string>>{
@@ -274,73 +413,15 @@ std::string probe_section(const WorkPaths& paths, FigureWriter& w) {
   return h;
 }
 
-std::string similarity_section(const WorkPaths& paths, const ReportConfig& config, FigureWriter& w) {
-  std::string h = "<h2>Similarity</h2>\n";
-  const auto path = paths.results() / "similarity.csv";
-  if (!fs::exists(path)) return h + "<p>No similarity results (similarity did not run).</p>\n";
-  const auto t = read_csv(path);
-  const int c_split = t.column("split"), c_measure = t.column("measure"), c_a = t.column("set_a"),
-            c_b = t.column("set_b"), c_value = t.column("value");
-  if (std::min({c_split, c_measure, c_a, c_b, c_value}) < 0)
-    throw ReportError(path.string() + ": expected columns split, measure, set_a, set_b, value");
-  // By (split, measure): the value of each pair of sets, and the sets in order of appearance.
-  std::map<SetPair, std::map<SetPair, double>> tables;
-  std::map<SetPair, std::vector<std::string>> set_order;
-  for (const auto& row : t.rows) {
-    const auto key = std::make_pair(row[static_cast<std::size_t>(c_split)], row[static_cast<std::size_t>(c_measure)]);
-    const auto& a = row[static_cast<std::size_t>(c_a)];
-    const auto& b = row[static_cast<std::size_t>(c_b)];
-    tables[key][{a, b}] = to_number(row[static_cast<std::size_t>(c_value)]).value_or(NAN);
-    auto& order = set_order[key];
-    for (const auto* s : {&a, &b})
-      if (std::find(order.begin(), order.end(), *s) == order.end()) order.push_back(*s);
-  }
-  for (const auto& [key, values] : tables) {
-    const auto& sets = set_order[key];
-    // Rows: network layers; columns: everything, so the paper's layer x hand-crafted view and
-    // the layer x layer view are both in one figure.
-    std::vector<std::string> rows;
-    for (const auto& s : sets)
-      if (s.rfind("hand/", 0) != 0 && s.rfind("group/", 0) != 0 && s != "noise" && s != "input") rows.push_back(s);
-    if (rows.empty()) rows = sets;
-    Heatmap hm;
-    hm.title = key.second + " (" + key.first + ")";
-    hm.row_labels = rows;
-    hm.col_labels = sets;
-    hm.annotate = static_cast<int>(sets.size()) <= config.max_annotated_cells;
-    const auto cells = static_cast<std::int64_t>(rows.size() * sets.size());
-    if (cells <= config.max_heatmap_cells) {
-      for (const auto& r : rows)
-        for (const auto& c : sets) hm.values.push_back(pair_value(values, r, c));
-      h += w.add("similarity_" + key.first + "_" + key.second, heatmap_svg(hm));
-    } else {
-      h += "<p>" + escape_xml(hm.title) + ": " + std::to_string(rows.size()) + " x " + std::to_string(sets.size()) +
-           " sets is more than report.max_heatmap_cells (" + std::to_string(config.max_heatmap_cells) +
-           ") for one figure; every value is in <a href=\"../results/similarity.csv\">results/similarity.csv</a>.</p>\n";
-    }
-    // The paper's annotated view: layers x its top-5 hand-crafted sets present here.
-    Heatmap focus = hm;
-    focus.title = key.second + " (" + key.first + "): layers x the paper's top-5 hand-crafted sets";
-    focus.col_labels.clear();
-    focus.values.clear();
-    for (const auto& c : paper_top5_sets())
-      if (std::find(sets.begin(), sets.end(), c) != sets.end()) focus.col_labels.push_back(c);
-    focus.annotate = true;
-    for (const auto& r : rows)
-      for (const auto& c : focus.col_labels) focus.values.push_back(pair_value(values, r, c));
-    if (!focus.col_labels.empty() && focus.col_labels.size() < sets.size())
-      h += w.add("similarity_top5_" + key.first + "_" + key.second, heatmap_svg(focus));
-  }
-  return h;
-}
-
 std::string report_page(const WorkPaths& paths, const std::string& name, const ReportConfig& config,
                         FigureWriter& figures) {
   std::string body = "<!doctype html><html><head><meta charset='utf-8'><title>cfma report: " + escape_xml(name) +
                      "</title><style>body{font-family:sans-serif;margin:2em}"
                      "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 6px;"
                      "font-size:12px}img{margin:4px;vertical-align:top}</style></head><body>\n";
-  body += "<h1>cfma report: " + escape_xml(name) + "</h1>\n<p>workdir " + escape_xml(paths.workdir.string()) + "</p>\n";
+  body += "<h1>cfma report: " + escape_xml(name) + "</h1>\n";
+  body += run_summary_section(paths, name);
+  body += reproduction_section(paths, name, figures);
   body += dataset_section(paths, config, figures);
   body += training_section(paths, figures);
   body += probe_section(paths, figures);

@@ -10,13 +10,11 @@
 #include "cfma/core/paths.hpp"
 #include "cfma/report/html.hpp"
 #include "cfma/report/report_config.hpp"
+#include "cfma/report/similarity_views.hpp"
+#include "cfma/report/summary.hpp"
 #include "cfma/report/svg.hpp"
 
 namespace cfma::report {
-
-// The paper's annotated view (spec 2.5): its "top-5" hand-crafted sets (Mean Power, Time to
-// -70 dB, Mean Wavelet-25, Wavelets Combined-25, Top Combined) and the Random baseline.
-const std::vector<std::string>& paper_top5_sets();
 
 std::string dataset_section(const WorkPaths& paths, const ReportConfig& config, FigureWriter& figures);
 std::string training_section(const WorkPaths& paths, FigureWriter& figures);
@@ -39,11 +37,12 @@ std::vector<ProbeCurve> probe_curves(const WorkPaths& paths);
 // pitch and velocity RMSE, selectivities): rows model (training task), columns layers, cells
 // "mean ± sd" (the sd left out for one seed), test split.
 std::vector<std::pair<std::string, Table>> transfer_tables(const WorkPaths& paths);
-// The probe curves (each with its CSV), the compact transfer tables, links to the long CSVs.
+// The concatenation experiment as one table: rows model (training task) and layer, columns the
+// added sets, cells family test accuracy mean ± sd over seeds (concat.csv).
+Table concat_table(const WorkPaths& paths);
+// The probe curves (each with its CSV), the compact transfer tables and the concatenation table
+// (each also as CSV), links to the long CSVs.
 std::string probe_section(const WorkPaths& paths, FigureWriter& figures);
-// Per split and measure: layers x every set, and layers x paper_top5_sets() when that is a
-// proper subset. Throws ReportError when similarity.csv lacks a column.
-std::string similarity_section(const WorkPaths& paths, const ReportConfig& config, FigureWriter& figures);
 
 // The whole page, titled with the run's `name`; figures go to `figures.dir`.
 std::string report_page(const WorkPaths& paths, const std::string& name, const ReportConfig& config,

@@ -9,7 +9,7 @@
 namespace cfma::report {
 
 struct ReportConfig {
-  int spectrograms = 4;          // example spectrograms shown (one per family, first ones)
+  int spectrograms = 8;          // example spectrograms shown (one per family, first ones)
   int max_annotated_cells = 15;  // heat maps with at most this many columns are annotated
   // A heat map with more cells is left out with a note pointing to results/similarity.csv (the
   // paper's study has ~640 sets: one all-pairs figure would be 400,000 cells, ~300 MB of SVG).

@@ -61,7 +61,11 @@ std::string fmt(double v, int decimals) {
 
 std::string heatmap_svg(const Heatmap& h) {
   const int rows = static_cast<int>(h.row_labels.size()), cols = static_cast<int>(h.col_labels.size());
-  const int cell = cols > 12 ? 22 : 44, left = 190, top = 40, bottom = 170, bar = 70;
+  std::size_t longest = 0;
+  for (const auto& l : h.col_labels) longest = std::max(longest, l.size());
+  // Column labels are rotated by 60 degrees: about 5.7 px of height per character.
+  const int cell = cols > 12 ? 22 : 44, left = 190, top = 40, bar = 70;
+  const int bottom = 30 + static_cast<int>(5.7 * static_cast<double>(longest));
   // Wide enough for the cells, the colour bar and the title (about 7.5 px per character at 14 px).
   const int title_width = 10 + static_cast<int>(7.5 * static_cast<double>(h.title.size()));
   const int width = std::max(left + cols * cell + bar + 20, title_width + 10), height = top + rows * cell + bottom;
@@ -69,6 +73,15 @@ std::string heatmap_svg(const Heatmap& h) {
   s << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width << "' height='" << height
     << "' font-family='sans-serif' font-size='11'>\n";
   s << "<text x='10' y='20' font-size='14'>" << escape_xml(h.title) << "</text>\n";
+  const auto is_marked = [&](int r, int c) {  // only cells with a value: a mark on a gap says nothing
+    const auto k = static_cast<std::size_t>(r * cols + c);
+    return k < h.marked.size() && h.marked[k] && k < h.values.size() && std::isfinite(h.values[k]);
+  };
+  bool any_marked = false;
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) any_marked = any_marked || is_marked(r, c);
+  if (!h.mark_legend.empty() && any_marked)
+    s << "<text class='mark-legend' x='10' y='34'>&#9698; " << escape_xml(h.mark_legend) << "</text>\n";
   // Colour bar: 20 steps from vmin (bottom) to vmax (top), beside the cells.
   const int bar_x = left + cols * cell + 14, bar_h = std::max(rows * cell, 100);
   for (int k = 0; k < 20; ++k)
@@ -85,7 +98,16 @@ std::string heatmap_svg(const Heatmap& h) {
       const double t = (v - h.vmin) / (h.vmax - h.vmin);
       s << "<rect x='" << left + c * cell << "' y='" << top + r * cell << "' width='" << cell << "' height='"
         << cell << "' fill='" << colour(t) << "'><title>" << escape_xml(h.row_labels[static_cast<std::size_t>(r)])
-        << " / " << escape_xml(h.col_labels[static_cast<std::size_t>(c)]) << ": " << fmt(v, 4) << "</title></rect>\n";
+        << " / " << escape_xml(h.col_labels[static_cast<std::size_t>(c)]) << ": " << fmt(v, 4);
+      const auto k = static_cast<std::size_t>(r * cols + c);
+      if (k < h.notes.size() && !h.notes[k].empty()) s << " " << escape_xml(h.notes[k]);
+      if (is_marked(r, c) && !h.mark_legend.empty()) s << " (" << escape_xml(h.mark_legend) << ")";
+      s << "</title></rect>\n";
+      if (is_marked(r, c)) {  // a corner triangle, lower right
+        const int x = left + (c + 1) * cell, y = top + (r + 1) * cell, m = cell / 3;
+        s << "<polygon class='mark' points='" << x << "," << y << " " << x - m << "," << y << " " << x << "," << y - m
+          << "' fill='#fff' stroke='#000' stroke-width='0.5'/>\n";
+      }
       if (h.annotate && std::isfinite(v))
         s << "<text x='" << left + c * cell + cell / 2 << "' y='" << top + r * cell + cell / 2 + 4
           << "' text-anchor='middle' fill='" << (t > 0.6 ? "#000" : "#fff") << "'>" << fmt(v, 2) << "</text>\n";
@@ -134,24 +156,24 @@ std::string line_chart_svg(const LineChart& c) {
   const double pad = c.x_ticks.empty() ? 0.0 : 0.5;
   const auto px = [&](double x) { return left + (x - x0 + pad) / (x1 - x0 + 2 * pad) * pw; };
   const auto py = [&](double y) { return top + (1 - (y - y0) / (y1 - y0)) * ph; };
-  static const std::array<const char*, 8> palette = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
-                                                     "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
   std::ostringstream s;
   s << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width << "' height='" << height
     << "' font-family='sans-serif' font-size='11'>\n";
   s << "<text x='" << left << "' y='18' font-size='13'>" << escape_xml(c.title) << "</text>\n";
   s << "<rect x='" << left << "' y='" << top << "' width='" << pw << "' height='" << ph
     << "' fill='none' stroke='#888'/>\n";
-  for (int k = 0; k <= 4; ++k) {
-    const double yv = y0 + (y1 - y0) * k / 4.0;
-    s << "<text class='y-tick' x='" << left - 4 << "' y='" << py(yv) + 4 << "' text-anchor='end'>" << fmt(yv, 2)
+  for (const auto& [yv, label] : nice_ticks(y0, y1))
+    s << "<text class='y-tick' x='" << left - 4 << "' y='" << py(yv) + 4 << "' text-anchor='end'>" << label
       << "</text>\n";
-  }
   if (c.x_ticks.empty()) {
-    for (int k = 0; k <= 4; ++k) {
-      const double xv = x0 + (x1 - x0) * k / 4.0;
-      s << "<text class='x-tick' x='" << px(xv) << "' y='" << top + ph + 14 << "' text-anchor='middle'>" << fmt(xv, 0)
-        << "</text>\n";
+    // Whole-number x (epochs): whole-number ticks only.
+    bool whole = true;
+    for (const auto& ser : c.series)
+      for (const double x : ser.x) whole = whole && std::isfinite(x) && x == std::floor(x);
+    for (const auto& [xv, label] : nice_ticks(x0, x1)) {
+      if (whole && xv != std::floor(xv)) continue;
+      s << "<text class='x-tick' x='" << px(xv) << "' y='" << top + ph + 14 << "' text-anchor='middle'>"
+        << (whole ? fmt(xv, 0) : label) << "</text>\n";
     }
   } else {
     for (std::size_t k = 0; k < c.x_ticks.size(); ++k)
@@ -162,18 +184,29 @@ std::string line_chart_svg(const LineChart& c) {
   s << "<text transform='translate(14," << top + ph / 2 << ") rotate(-90)' text-anchor='middle'>"
     << escape_xml(c.y_label) << "</text>\n";
   int legend = 0;
-  for (const auto& r : c.references) {
+  // Reference lines: grey, each with its own dash pattern, named at their right end and in the legend.
+  static const std::array<const char*, 4> reference_dashes = {"4,3", "1,2", "8,3,2,3", "10,4"};
+  for (std::size_t k = 0; k < c.references.size(); ++k) {
+    const auto& r = c.references[k];
     if (!std::isfinite(r.y)) continue;
+    const char* dash = reference_dashes[k % reference_dashes.size()];
     s << "<line class='reference' x1='" << left << "' x2='" << left + pw << "' y1='" << py(r.y) << "' y2='" << py(r.y)
-      << "' stroke='#555' stroke-dasharray='4,3'><title>" << escape_xml(r.name) << ": " << fmt(r.y, 4)
+      << "' stroke='#555' stroke-dasharray='" << dash << "'><title>" << escape_xml(r.name) << ": " << fmt(r.y, 4)
       << "</title></line>\n";
-    s << "<text x='" << left + pw + 8 << "' y='" << top + 14 * ++legend << "' fill='#555'>- - " << escape_xml(r.name)
-      << "</text>\n";
+    s << "<text class='reference-label' x='" << left + pw - 4 << "' y='" << py(r.y) - 3
+      << "' text-anchor='end' font-size='9' fill='#555'>" << escape_xml(r.name) << "</text>\n";
+    const int legend_y = top + 14 * ++legend;
+    s << "<line x1='" << left + pw + 8 << "' x2='" << left + pw + 26 << "' y1='" << legend_y - 4 << "' y2='" << legend_y - 4
+      << "' stroke='#555' stroke-dasharray='" << dash << "'/>\n";
+    s << "<text x='" << left + pw + 30 << "' y='" << legend_y << "' fill='#555'>" << escape_xml(r.name) << "</text>\n";
   }
   for (std::size_t k = 0; k < c.series.size(); ++k) {
     const auto& ser = c.series[k];
-    const char* col = palette[k % palette.size()];
-    s << "<polyline fill='none' stroke='" << col << "' stroke-width='1.5' points='";
+    const auto style = series_style(ser.style >= 0 ? static_cast<std::size_t>(ser.style) : k);
+    const std::string col = style.colour;
+    const std::string dash_pattern = ser.dashed ? "6,3" : style.dash;
+    const std::string dash = dash_pattern.empty() ? "" : " stroke-dasharray='" + dash_pattern + "'";
+    s << "<polyline fill='none' stroke='" << col << "' stroke-width='1.5'" << dash << " points='";
     for (std::size_t i = 0; i < ser.x.size() && i < ser.y.size(); ++i)
       if (std::isfinite(ser.y[i])) s << px(ser.x[i]) << "," << py(ser.y[i]) << " ";
     s << "'/>\n";
@@ -190,9 +223,82 @@ std::string line_chart_svg(const LineChart& c) {
         s << "<line x1='" << px(ser.x[i]) << "' x2='" << px(ser.x[i]) << "' y1='" << py(ser.y[i] - ser.error[i])
           << "' y2='" << py(ser.y[i] + ser.error[i]) << "' stroke='" << col << "'/>\n";
     }
-    s << "<text x='" << left + pw + 8 << "' y='" << top + 14 * ++legend << "' fill='" << col << "'>"
-      << escape_xml(ser.name) << "</text>\n";
+    const int legend_y = top + 14 * ++legend;
+    s << "<line class='legend-line' x1='" << left + pw + 8 << "' x2='" << left + pw + 26 << "' y1='" << legend_y - 4
+      << "' y2='" << legend_y - 4 << "' stroke='" << col << "' stroke-width='1.5'" << dash << "/>\n";
+    s << "<text x='" << left + pw + 30 << "' y='" << legend_y << "' fill='" << col << "'>" << escape_xml(ser.name)
+      << "</text>\n";
   }
+  s << "</svg>\n";
+  return s.str();
+}
+
+std::vector<std::pair<double, std::string>> nice_ticks(double lo, double hi, int count) {
+  std::vector<std::pair<double, std::string>> ticks;
+  if (!std::isfinite(lo) || !std::isfinite(hi) || hi < lo) return ticks;
+  if (hi == lo) return {{lo, fmt(lo, 2)}};
+  const double raw = (hi - lo) / std::max(count, 1);
+  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = magnitude;
+  for (const double m : {1.0, 2.0, 2.5, 5.0, 10.0})
+    if (m * magnitude >= raw * (1 - 1e-9)) {
+      step = m * magnitude;
+      break;
+    }
+  int decimals = 0;  // as many as the step needs (0.25: 2)
+  while (decimals < 10 && std::abs(step * std::pow(10.0, decimals) - std::round(step * std::pow(10.0, decimals))) > 1e-6)
+    ++decimals;
+  // Index-based so the labels carry no accumulated rounding (0.1 + 0.2 ...).
+  const double first = std::ceil(lo / step - 1e-9);
+  for (double k = first; k * step <= hi + step * 1e-9; k += 1) ticks.emplace_back(k * step, fmt(k * step == 0 ? 0.0 : k * step, decimals));
+  return ticks;
+}
+
+SeriesStyle series_style(std::size_t k) {
+  static const std::array<const char*, 10> palette = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                                      "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+  static const std::array<const char*, 3> dashes = {"", "6,3", "2,2"};
+  return {palette[k % palette.size()], dashes[(k / palette.size()) % dashes.size()]};
+}
+
+std::string bar_chart_svg(const BarChart& c) {
+  const int n = static_cast<int>(c.labels.size());
+  const int bar = n > 60 ? 6 : n > 20 ? 12 : 24, left = 60, top = 30, ph = 200, bottom = 60;
+  const int width = std::max(360, left + n * bar + 20), height = top + ph + bottom;
+  double hi = 0;
+  for (const double v : c.values)
+    if (std::isfinite(v)) hi = std::max(hi, v);
+  if (!(hi > 0)) hi = 1;
+  // The axis ends at the first nice tick at or above the tallest bar.
+  const auto ticks = nice_ticks(0, hi);
+  if (!ticks.empty() && ticks.back().first < hi) {
+    const double step = ticks.size() > 1 ? ticks[1].first - ticks[0].first : hi;
+    hi = ticks.back().first + step;
+  }
+  const auto py = [&](double v) { return top + ph - v / hi * ph; };
+  std::ostringstream s;
+  s << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width << "' height='" << height
+    << "' font-family='sans-serif' font-size='11'>\n";
+  s << "<text x='" << left << "' y='18' font-size='13'>" << escape_xml(c.title) << "</text>\n";
+  s << "<rect x='" << left << "' y='" << top << "' width='" << n * bar << "' height='" << ph
+    << "' fill='none' stroke='#888'/>\n";
+  for (const auto& [v, label] : nice_ticks(0, hi))
+    s << "<text class='y-tick' x='" << left - 4 << "' y='" << py(v) + 4 << "' text-anchor='end'>" << label << "</text>\n";
+  const int label_every = std::max(1, n / 12);
+  for (int i = 0; i < n; ++i) {
+    const double v = i < static_cast<int>(c.values.size()) ? c.values[static_cast<std::size_t>(i)] : NAN;
+    const double y = std::isfinite(v) ? py(v) : top + ph;
+    s << "<rect class='bar' x='" << left + i * bar + 1 << "' y='" << y << "' width='" << bar - 2 << "' height='"
+      << top + ph - y << "' fill='#1f77b4'><title>" << escape_xml(c.labels[static_cast<std::size_t>(i)]) << ": "
+      << (std::isfinite(v) ? fmt(v, v == std::floor(v) ? 0 : 4) : "n/a") << "</title></rect>\n";
+    if (i % label_every == 0)
+      s << "<text class='x-tick' x='" << left + i * bar + bar / 2 << "' y='" << top + ph + 14 << "' text-anchor='middle'>"
+        << escape_xml(c.labels[static_cast<std::size_t>(i)]) << "</text>\n";
+  }
+  s << "<text x='" << left + n * bar / 2 << "' y='" << top + ph + 34 << "' text-anchor='middle'>" << escape_xml(c.x_label)
+    << "</text>\n";
+  s << "<text transform='translate(14," << top + ph / 2 << ") rotate(-90)' text-anchor='middle'>"
+    << escape_xml(c.y_label) << "</text>\n";
   s << "</svg>\n";
   return s.str();
 }
