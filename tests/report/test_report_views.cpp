@@ -158,6 +158,9 @@ TEST(ReportSummary, ReproductionTableSetsThisRunBesideThePaper) {
   for (const auto& [seed, test] : {std::pair{"1", "97.0"}, std::pair{"10", "98.0"}})
     write_text(paths.run_dir(std::string("regular-family-s") + seed) / "history.csv",
                std::string("epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n1,0.1,99.0,0.2,") + test + ",1\n");
+  // A pitch run (its history has rmse columns) read after them must not hide their accuracy.
+  write_text(paths.run_dir("regular-pitch-s1") / "history.csv",
+             "epoch,train_loss,train_rmse,test_loss,test_rmse,seconds\n1,0.1,3.0,0.2,4.0,1\n");
   write_text(paths.results() / "transfer.csv",
              "arch,model_task,layer,target,split,metric,mean,sd,ci95_low,ci95_high,seeds\n"
              "deformable,family,conv3,family,test,accuracy,0.9777,0.001,,,5\n");
@@ -165,7 +168,7 @@ TEST(ReportSummary, ReproductionTableSetsThisRunBesideThePaper) {
   int found = 0;
   for (const auto& row : table.rows) {
     if (row[0] == "training" && row[1] == "regular (family)" && row[3] == "family test accuracy_pct") {
-      EXPECT_EQ(row[4], "97.78 \u00b1 0.048");  // 8.1: Regular, mean test 97.775
+      EXPECT_EQ(row[4], "97.78 \u00b1 0.048");  // 8.1: Regular, mean test 97.775 (sd 2 digits)
       EXPECT_EQ(row[5], "97.5");
       EXPECT_EQ(row[6], "-0.275");
       ++found;
@@ -181,6 +184,7 @@ TEST(ReportSummary, ReproductionTableSetsThisRunBesideThePaper) {
   EXPECT_EQ(report::reproduction_section(paths, "demo", figures), "");  // not the paper's protocol
   const auto section = report::reproduction_section(paths, "paper", figures);
   EXPECT_NE(section.find("Reproduction at a glance"), std::string::npos);
+  EXPECT_NE(section.find("<td>regular (family)</td><td>97.78 \u00b1 0.048 / 97.5 (-0.275)</td>"), std::string::npos) << section;
   EXPECT_TRUE(std::filesystem::exists(figures.dir / "reproduction.csv"));
 }
 

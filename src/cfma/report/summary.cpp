@@ -140,8 +140,9 @@ double mean_of(const std::vector<double>& v) {
 // This run's value for one reference row, in the reference's units (accuracy in %), or NaN.
 struct RunResults {
   Table transfer, concat, similarity;
-  std::map<std::string, std::vector<std::vector<std::string>>> history_last;  // arch-task -> last rows over seeds
-  std::vector<std::string> history_header;
+  // arch-task -> its history.csv header (the task decides the metric columns) and the last row
+  // of each seed's run.
+  std::map<std::string, std::pair<std::vector<std::string>, std::vector<std::vector<std::string>>>> history_last;
 };
 
 double run_value(const RunResults& r, const Table& ref, const std::vector<std::string>& row) {
@@ -155,10 +156,11 @@ double run_value(const RunResults& r, const Table& ref, const std::vector<std::s
     if (it == r.history_last.end()) return NAN;
     std::vector<double> values;
     const std::string column = split + "_" + run_metric;
-    const auto c = std::find(r.history_header.begin(), r.history_header.end(), column);
-    if (c == r.history_header.end()) return NAN;
-    for (const auto& last : it->second)
-      if (const auto v = to_number(last[static_cast<std::size_t>(c - r.history_header.begin())])) values.push_back(*v);
+    const auto& [header, last_rows] = it->second;
+    const auto c = std::find(header.begin(), header.end(), column);
+    if (c == header.end()) return NAN;
+    for (const auto& last : last_rows)
+      if (const auto v = to_number(last[static_cast<std::size_t>(c - header.begin())])) values.push_back(*v);
     return mean_of(values);  // history.csv holds accuracy in % already
   }
   if (quantity == "probe") {
@@ -213,10 +215,10 @@ Table reproduction_table(const WorkPaths& paths) {
       if (!fs::exists(history)) continue;
       const auto t = read_csv(history);
       if (t.rows.empty()) continue;
-      r.history_header = t.header;
       const auto run = e.path().filename().string();  // <arch>-<task>-s<seed>
-      const auto cut = run.rfind("-s");
-      r.history_last[run.substr(0, cut)].push_back(t.rows.back());
+      auto& group = r.history_last[run.substr(0, run.rfind("-s"))];
+      group.first = t.header;
+      group.second.push_back(t.rows.back());
     }
   const auto ref = paper_results();
   Table out{{"quantity", "model (training task)", "layer", "what", "paper", "this run", "difference", "source"}, {}};
@@ -229,7 +231,8 @@ Table reproduction_table(const WorkPaths& paths) {
     if (quantity == "similarity") what = "vs " + field(ref, row, "target") + " (" + field(ref, row, "split") + " " + field(ref, row, "metric") + ")";
     if (quantity == "concat") what = "+ " + field(ref, row, "target") + ": family test accuracy %";
     out.rows.push_back({quantity, field(ref, row, "arch") + " (" + field(ref, row, "model_task") + ")", field(ref, row, "layer"),
-                        what, number(paper) + (sd.empty() ? "" : " \u00b1 " + sd), number(run), number(run - paper, "%+.3g"),
+                        what, number(paper) + (sd.empty() ? "" : " \u00b1 " + number(to_number(sd).value_or(NAN), "%.2g")),
+                        number(run), number(run - paper, "%+.3g"),
                         field(ref, row, "source")});
   }
   return out;
@@ -244,16 +247,43 @@ std::string reproduction_section(const WorkPaths& paths, const std::string& name
   std::size_t matched = 0;
   for (const auto& row : table.rows) matched += row[5].empty() ? 0 : 1;
   std::string h = "<h2>Reproduction at a glance</h2>\n<p>The paper's recorded results (reference-spec section 8, "
-                  "compiled in from src/cfma/report/paper_results.csv) beside this run's where it has the same "
+                  "compiled in from src/cfma/report/paper_results.csv) beside this run's, where the run has the "
                   "quantity (" + std::to_string(matched) + " of " + std::to_string(table.rows.size()) +
+                  "; every row, layer by layer, in " + figures.add_table("reproduction", table) +
                   "). Training accuracy is the final epoch's, mean over seeds; probes are test values of the transfer "
                   "matrix; the paper's pitch and velocity network RMSE (8.3) was the last batch's and is left out. "
                   "A run on other data or at another scale differs by design.</p>\n";
-  // Only the rows this run has: the rest are in the CSV beside the page.
-  Table shown{table.header, {}};
-  for (const auto& row : table.rows)
-    if (!row[5].empty()) shown.rows.push_back(row);
-  return h + table_html(shown, 400) + "<p>With the paper's values this run lacks: " + figures.add_table("reproduction", table) + ".</p>\n";
+  // Compact views: the networks, the probes at conv3 (one row per model), concatenation, S2.
+  const auto paper_run = [](const std::vector<std::string>& row) {
+    return row[5].empty() ? row[4] + " / \u2013" : row[4] + " / " + row[5] + " (" + row[6] + ")";
+  };
+  Table networks{{"architecture", "paper test accuracy % / this run (difference)"}, {}};
+  Table probes{{"model (training task)", "family accuracy %", "pitch RMSE", "velocity RMSE"}, {}};
+  Table concat{{"model + added set", "paper test accuracy % / this run (difference)"}, {}};
+  Table archs{{"architectures", "paper CKA / this run (difference)"}, {}};
+  std::map<std::string, std::size_t> probe_row;
+  for (const auto& row : table.rows) {
+    if (row[5].empty()) continue;
+    const auto& quantity = row[0];
+    if (quantity == "training" && row[3].find(" test ") != std::string::npos) networks.rows.push_back({row[1], paper_run(row)});
+    if (quantity == "probe" && row[2] == "conv3" && row[7].rfind("8.5", 0) == 0) {
+      if (!probe_row.count(row[1])) {
+        probe_row[row[1]] = probes.rows.size();
+        probes.rows.push_back({row[1], "", "", ""});
+      }
+      const std::size_t column = row[3].rfind("family", 0) == 0 ? 1 : row[3].rfind("pitch", 0) == 0 ? 2 : 3;
+      probes.rows[probe_row[row[1]]][column] = paper_run(row);
+    }
+    if (quantity == "concat") concat.rows.push_back({row[1] + " " + row[3].substr(0, row[3].find(':')), paper_run(row)});
+    if (quantity == "similarity") archs.rows.push_back({row[1] + " " + row[3], paper_run(row)});
+  }
+  for (const auto& [title, t] : std::vector<std::pair<std::string, Table*>>{
+           {"Networks (8.1): family test accuracy", &networks},
+           {"Transfer probes at conv3 (8.5): paper / this run (difference)", &probes},
+           {"Concatenation to conv3 (8.6)", &concat},
+           {"Architecture similarity at conv3 (8.7 S2, linear CKA, train)", &archs}})
+    if (!t->rows.empty()) h += "<h3>" + escape_xml(title) + "</h3>\n" + table_html(*t);
+  return h;
 }
 
 }  // namespace cfma::report
