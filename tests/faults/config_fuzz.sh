@@ -272,6 +272,8 @@ similarity.measures ["linear_cka", "linear_cka"]
 +train.epochs 1000000000
 train.batch_size 0
 +train.batch_size 2000000
+train.micro_batch -1
++train.micro_batch 2000000
 train.learning_rate 0
 +train.learning_rate -0.1
 +train.learning_rate nan
@@ -284,6 +286,7 @@ probe.C 0
 +probe.C -1.0
 probe.ridge -1.0
 probe.logistic_solver "bogus"
++probe.distribute "columns"
 +probe.line_search "wolfe"
 +probe.sgd_momentum 1.5
 +probe.sgd_epochs 0

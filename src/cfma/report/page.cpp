@@ -96,8 +96,22 @@ std::string dataset_section(const WorkPaths& paths, const ReportConfig& config, 
   for (std::size_t i = 0; i < labels.size() && static_cast<int>(shown.size()) < config.spectrograms; ++i) {
     if (!shown.insert(labels[i]).second) continue;
     file.read_rows<float>(store::schema::mel_db, i, 1, mel.data());
-    h += w.add("mel_" + notes[i], image_svg(names[static_cast<std::size_t>(labels[i])] + ": " + notes[i] + " (mel dB)", mel,
-                                            static_cast<int>(dims[1]), static_cast<int>(dims[2]), 2, &axes));
+    // Its data: one row per mel bin (lowest first), one column per frame.
+    Table data{{"mel_bin"}, {}};
+    for (hsize_t f = 0; f < dims[2]; ++f) data.header.push_back("frame_" + std::to_string(f));
+    for (hsize_t b = 0; b < dims[1]; ++b) {
+      std::vector<std::string> row{std::to_string(b)};
+      for (hsize_t f = 0; f < dims[2]; ++f) {
+        char buf[24];
+        std::snprintf(buf, sizeof buf, "%.6g", mel[b * dims[2] + f]);
+        row.push_back(buf);
+      }
+      data.rows.push_back(std::move(row));
+    }
+    h += w.add_with_data("mel_" + notes[i],
+                         image_svg(names[static_cast<std::size_t>(labels[i])] + ": " + notes[i] + " (mel dB)", mel,
+                                   static_cast<int>(dims[1]), static_cast<int>(dims[2]), 2, &axes),
+                         data);
   }
   return h;
 }

@@ -78,6 +78,27 @@ void read_paths(const fs::path& h5, std::vector<SimilarityTable>& tables) {
   }
 }
 
+// A heat map's cells as a table (row label, then one column per column label), for replotting.
+Table heatmap_table(const Heatmap& h) {
+  Table t{{"set"}, {}};
+  t.header.insert(t.header.end(), h.col_labels.begin(), h.col_labels.end());
+  for (std::size_t r = 0; r < h.row_labels.size(); ++r) {
+    std::vector<std::string> row{h.row_labels[r]};
+    for (std::size_t c = 0; c < h.col_labels.size(); ++c) {
+      const double v = h.values[r * h.col_labels.size() + c];
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.10g", v);
+      row.push_back(std::isfinite(v) ? buf : "");
+    }
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
+std::string add_heatmap(FigureWriter& w, const std::string& stem, const Heatmap& h) {
+  return w.add_with_data(stem, heatmap_svg(h), heatmap_table(h));
+}
+
 bool hand_crafted(const std::string& s) {
   return s.rfind("hand/", 0) == 0 || s.rfind("group/", 0) == 0 || s == "noise" || s == "input";
 }
@@ -206,14 +227,13 @@ std::string similarity_section(const WorkPaths& paths, const ReportConfig& confi
     const bool annotate_all = static_cast<int>(t.sets.size()) <= config.max_annotated_cells;
     const std::string all_title = t.measure + " (" + t.split + "): network layers x every set";
     if (fits(layers.size(), t.sets.size()))
-      h += w.add("similarity_" + key, heatmap_svg(similarity_heatmap(t, all_title, layers, t.sets, annotate_all)));
+      h += add_heatmap(w, "similarity_" + key, similarity_heatmap(t, all_title, layers, t.sets, annotate_all));
     else
       h += too_big(all_title, layers.size(), t.sets.size());
     if (!hand.empty() && hand.size() < t.sets.size()) {
       const std::string title = t.measure + " (" + t.split + "): network layers x hand-crafted sets";
       if (fits(layers.size(), hand.size()))
-        h += w.add("similarity_hand_" + key,
-                   heatmap_svg(similarity_heatmap(t, title, layers, hand, static_cast<int>(hand.size()) <= config.max_annotated_cells)));
+        h += add_heatmap(w, "similarity_hand_" + key, similarity_heatmap(t, title, layers, hand, static_cast<int>(hand.size()) <= config.max_annotated_cells));
       else
         h += too_big(title, layers.size(), hand.size());
     }
@@ -221,16 +241,14 @@ std::string similarity_section(const WorkPaths& paths, const ReportConfig& confi
     for (const auto& c : paper_top5_sets())
       if (std::find(t.sets.begin(), t.sets.end(), c) != t.sets.end()) top5.push_back(c);
     if (!top5.empty() && top5.size() < t.sets.size() && fits(layers.size(), top5.size()))
-      h += w.add("similarity_top5_" + key,
-                 heatmap_svg(similarity_heatmap(t, t.measure + " (" + t.split + "): layers x the paper's top-5 hand-crafted sets",
-                                                layers, top5, true)));
+      h += add_heatmap(w, "similarity_top5_" + key, similarity_heatmap(t, t.measure + " (" + t.split + "): layers x the paper's top-5 hand-crafted sets",
+                                                layers, top5, true));
     if (t.measure != primary) continue;
     if (!trained.empty() && !untrained.empty()) {
       const std::string title = t.measure + " (" + t.split + "): trained x untrained layers";
       if (fits(trained.size(), untrained.size()))
-        h += w.add("similarity_trained_untrained_" + key,
-                   heatmap_svg(similarity_heatmap(t, title, trained, untrained,
-                                                  static_cast<int>(untrained.size()) <= config.max_annotated_cells)));
+        h += add_heatmap(w, "similarity_trained_untrained_" + key, similarity_heatmap(t, title, trained, untrained,
+                                                  static_cast<int>(untrained.size()) <= config.max_annotated_cells));
       else
         h += too_big(title, trained.size(), untrained.size());
     }
@@ -256,13 +274,12 @@ std::string similarity_section(const WorkPaths& paths, const ReportConfig& confi
         }
       if (layer.empty()) continue;
       const auto& sets = per_layer.at(layer);
-      h += w.add("similarity_seeds_" + key + "_" + model.first + "_" + model.second + "_" + layer,
-                 heatmap_svg(similarity_heatmap(t, t.measure + " (" + t.split + "): " + model.first + " (" + model.second +
-                                                       "), " + layer + ", seed x seed", sets, sets, true)));
+      h += add_heatmap(w, "similarity_seeds_" + key + "_" + model.first + "_" + model.second + "_" + layer, similarity_heatmap(t, t.measure + " (" + t.split + "): " + model.first + " (" + model.second +
+                                                       "), " + layer + ", seed x seed", sets, sets, true));
     }
     for (const auto& task : tasks) {
       const auto hm = arch_by_arch(t, task, "conv3");
-      if (hm.row_labels.size() >= 2) h += w.add("similarity_archs_" + key + "_" + task, heatmap_svg(hm));
+      if (hm.row_labels.size() >= 2) h += add_heatmap(w, "similarity_archs_" + key + "_" + task, hm);
     }
   }
   return h;

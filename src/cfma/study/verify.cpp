@@ -82,8 +82,9 @@ struct Worst {
     if (!mismatch) where = at + ": '" + a + "' vs '" + b + "'";
     mismatch = true;
   }
+  double tolerance = kTolerance;
   Comparison verdict(Comparison c) const {
-    if (mismatch || ratio > kTolerance) {
+    if (mismatch || ratio > tolerance) {
       c.verdict = Verdict::different;
       c.detail = mismatch ? where : fmt::format("largest relative difference {:.3g} at {}", ratio, where);
     } else if (ratio > 0) {
@@ -142,6 +143,7 @@ Comparison compare_hdf5(Comparison c, const fs::path& a, const fs::path& b, cons
   const auto fa = store::File::open_serial(a), fb = store::File::open_serial(b);
   const auto da = ra.value("datasets", json::object()), db = rb.value("datasets", json::object());
   Worst worst;
+  worst.tolerance = kDatasetTolerance;
   double worst_ratio = 0;
   for (const auto& [name, hash] : da.items()) {
     if (!db.contains(name)) {

@@ -11,7 +11,7 @@
 // Tolerances (what another thread count, BLAS kernel or CPU may change: the last bits of a
 // product, and of every sum it feeds):
 //   HDF5 datasets         max |a - b| <= 1e-6 * max(1, max |b|) over the dataset
-//   CSV and JSON numbers  |a - b| <= 1e-6 * max(1, |a|, |b|) per value
+//   CSV and JSON numbers  |a - b| <= 1e-5 * max(1, |a|, |b|) per value
 //   model.pt              bit-equal only (weights feed every later stage; model.json carries
 //                         their parameter hash)
 // Run metadata that no result depends on (wall seconds, rank and thread counts, a solver's
@@ -41,7 +41,14 @@ struct VerifyResult {
   bool ok() const;
 };
 
-inline constexpr double kTolerance = 1e-6;
+// CSV and JSON numbers (probe, similarity and training results): relative 1e-5. They are
+// computed from float32 activations, and a probe on few rows amplifies a last-bit change of
+// its inputs: 2 threads instead of 1 moved an R^2 on the 16 train notes of the reference set
+// by 1.9e-6 relative (measured by tests/e2e/study_verify.sh).
+inline constexpr double kTolerance = 1e-5;
+// HDF5 datasets: max |a - b| relative to max(1, max |b|) of the dataset: float32 features and
+// activations moved by at most 3e-7 with another thread count.
+inline constexpr double kDatasetTolerance = 1e-6;
 
 // Two studies (workdirs or study.json files), output by output, each file re-hashed: one that
 // changed since its stage wrote it is different whatever the other study holds.
