@@ -339,6 +339,8 @@ probe.max_iter 0
 +similarity.permutations -1
 +similarity.seed -1
 similarity.rank_tolerance 2
++similarity.svcca_keep 1.5
++similarity.svcca_keep 0
 +similarity.max_accumulator_gib 0
 +slurm.nodes 0
 +slurm.ntasks 0

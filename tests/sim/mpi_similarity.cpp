@@ -111,7 +111,9 @@ double dense_hsic(const Matrix& x, const Matrix& y) {
 TEST(DistributedSimilarity, MatchesDenseComputationOnAnyRankCount) {
   const auto f = make_files("sim_mpi_dense");
   SimilarityConfig config;
-  config.measures = {"linear_cka", "debiased_cka", "minibatch_cka", "cca_r2", "cca_r2_mean", "lr_r2"};
+  config.measures = {"linear_cka", "debiased_cka", "minibatch_cka", "cca_r2", "cca_r2_mean", "lr_r2",
+                     "procrustes", "svcca", "pwcca"};
+  config.svcca_keep = 0.9;
   config.max_feature_space_dim = 10;  // /w (40 columns) takes the minibatch path
   config.minibatch_size = 8;
   config.chunk_rows = 7;
@@ -160,6 +162,29 @@ TEST(DistributedSimilarity, MatchesDenseComputationOnAnyRankCount) {
         const Matrix qb = xb.householderQr().householderQ() * Matrix::Identity(xb.rows(), xb.cols());
         EXPECT_NEAR(r.values.at("cca_r2")(a, b), (qb.transpose() * qa).squaredNorm() / static_cast<double>(xa.cols()), 1e-9);
         EXPECT_NEAR(r.values.at("lr_r2")(a, b), (qb.transpose() * xa).squaredNorm() / xa.squaredNorm(), 1e-9);
+        // Procrustes, SVCCA and PWCCA from the rows themselves (SVD and QR of the data).
+        const Eigen::JacobiSVD<Matrix> nuclear(xa.transpose() * xb);
+        EXPECT_NEAR(r.values.at("procrustes")(a, b), 1.0 - nuclear.singularValues().sum() / (xa.norm() * xb.norm()), 1e-9);
+        auto reduced = [](const Matrix& m) {  // X V_k, the top directions holding 90 % of the variance
+          const Eigen::JacobiSVD<Matrix> svd(m, Eigen::ComputeThinV);
+          const Vector s2 = svd.singularValues().array().square();
+          Eigen::Index k = 0;
+          for (double sum = 0; k < s2.size() && (k == 0 || sum < 0.9 * s2.sum()); ++k) sum += s2(k);
+          return Matrix(m * svd.matrixV().leftCols(k));
+        };
+        auto canonical = [](const Matrix& p, const Matrix& q) {
+          const Matrix qp = p.householderQr().householderQ() * Matrix::Identity(p.rows(), p.cols());
+          const Matrix qq = q.householderQr().householderQ() * Matrix::Identity(q.rows(), q.cols());
+          return Eigen::JacobiSVD<Matrix>(qp.transpose() * qq, Eigen::ComputeThinU);
+        };
+        const auto sv = canonical(reduced(xa), reduced(xb));
+        EXPECT_NEAR(r.values.at("svcca")(a, b), sv.singularValues().mean(), 1e-9) << r.split << " " << a << "," << b;
+        const Matrix& small = xa.cols() <= xb.cols() ? xa : xb;
+        const Matrix& large = xa.cols() <= xb.cols() ? xb : xa;
+        const auto pw = canonical(small, large);
+        const Matrix qs = small.householderQr().householderQ() * Matrix::Identity(small.rows(), small.cols());
+        const Vector alpha = ((qs * pw.matrixU()).transpose() * small).cwiseAbs().rowwise().sum();
+        EXPECT_NEAR(r.values.at("pwcca")(a, b), alpha.dot(pw.singularValues()) / alpha.sum(), 1e-9);
         const double lo = r.ci_low.at("linear_cka")(a, b), hi = r.ci_high.at("linear_cka")(a, b);
         EXPECT_LE(lo, hi);
         EXPECT_GE(lo, 0.0);

@@ -1,6 +1,8 @@
 // Unit tests of the similarity formulas (cfma/sim/measures.hpp) and the accumulator.
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include <cmath>
 #include <fstream>
 
@@ -156,6 +158,70 @@ TEST(Measures, AgreeWithNumpyReference) {
   EXPECT_NEAR(cca_r2(cross.transpose(), wy, wx, 4), ref["cca_r2_yx"].get<double>(), 1e-10);
   EXPECT_NEAR(lr_r2(cross, wy, x.squaredNorm()), ref["lr_r2_xy"].get<double>(), 1e-10);
   EXPECT_NEAR(lr_r2(cross.transpose(), wx, y.squaredNorm()), ref["lr_r2_yx"].get<double>(), 1e-10);
+}
+
+// Procrustes, SVCCA and PWCCA from the covariance blocks, against dense numpy on the same
+// constructed data (tests/data/sim_measures_numpy.json; recipe in tests/data/README.md).
+TEST(Measures, ProcrustesSvccaPwccaAgreeWithNumpyReference) {
+  std::ifstream in(test::source_dir() / "tests/data/sim_measures_numpy.json");
+  ASSERT_TRUE(in.good());
+  const auto ref = nlohmann::json::parse(in);
+  const Eigen::Index n = 25;
+  Matrix x(n, 3), y(n, 4);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (Eigen::Index j = 0; j < 3; ++j) x(i, j) = std::sin(1.0 + static_cast<double>(i * (j + 1)) * 0.37);
+    const Eigen::Index pick[4] = {0, 1, 2, 0};
+    for (Eigen::Index k = 0; k < 4; ++k)
+      y(i, k) = std::cos(0.5 + static_cast<double>(i) * 0.23 * static_cast<double>(k + 2)) + 0.5 * x(i, pick[k]);
+  }
+  x = centred(x);
+  y = centred(y);
+  const Matrix sxx = x.transpose() * x, syy = y.transpose() * y, cross = x.transpose() * y;
+  EXPECT_NEAR(procrustes_distance(cross, sxx.trace(), syy.trace()), ref["procrustes"].get<double>(), 1e-12);
+  EXPECT_NEAR(procrustes_distance(cross.transpose(), syy.trace(), sxx.trace()), ref["procrustes"].get<double>(), 1e-12);
+  const auto r99x = svd_reduction(sxx, 0.99), r99y = svd_reduction(syy, 0.99);
+  EXPECT_EQ(r99x.lambda.size(), 3);
+  EXPECT_NEAR(svcca(cross, r99x, r99y), ref["svcca_99"].get<double>(), 1e-12);
+  const auto r70x = svd_reduction(sxx, 0.7), r70y = svd_reduction(syy, 0.7);
+  EXPECT_EQ(r70x.lambda.size(), 2);  // 38 % + 34 % of X's variance
+  EXPECT_EQ(r70y.lambda.size(), 3);
+  EXPECT_GT(r70x.lambda(0), r70x.lambda(1));  // largest first
+  EXPECT_NEAR(svcca(cross, r70x, r70y), ref["svcca_70"].get<double>(), 1e-12);
+  EXPECT_NEAR(svcca(cross.transpose(), r70y, r70x), ref["svcca_70"].get<double>(), 1e-12);
+  const auto wx = whitening(sxx, 1e-12), wy = whitening(syy, 1e-12);
+  EXPECT_NEAR(pwcca(cross, sxx, wx, syy, wy), ref["pwcca"].get<double>(), 1e-12);
+  EXPECT_NEAR(pwcca(cross.transpose(), syy, wy, sxx, wx), ref["pwcca"].get<double>(), 1e-12);  // X is still the smaller set
+}
+
+TEST(Measures, ProcrustesSvccaPwccaInvariancesAndOneOnItself) {
+  const Matrix x = centred(random_matrix(60, 5, 21));
+  Matrix y = centred(random_matrix(60, 4, 22));
+  y.col(0) += 2.0 * x.col(1);
+  // y2 = 3.5 * y Q with Q orthogonal.
+  const Eigen::HouseholderQR<Matrix> qr(random_matrix(4, 4, 23));
+  const Matrix q = qr.householderQ();
+  const Matrix y2 = 3.5 * y * q;
+  auto all = [](const Matrix& a, const Matrix& b) {
+    const Matrix saa = a.transpose() * a, sbb = b.transpose() * b, c = a.transpose() * b;
+    const auto wa = whitening(saa, 1e-12), wb = whitening(sbb, 1e-12);
+    return std::array<double, 3>{procrustes_distance(c, saa.trace(), sbb.trace()),
+                                 svcca(c, svd_reduction(saa, 0.99), svd_reduction(sbb, 0.99)), pwcca(c, saa, wa, sbb, wb)};
+  };
+  const auto base = all(x, y), moved = all(x, y2), self = all(x, x);
+  // Procrustes and SVCCA: invariant to an orthogonal transform and an isotropic scale of a set.
+  for (int k = 0; k < 2; ++k) EXPECT_NEAR(base[static_cast<std::size_t>(k)], moved[static_cast<std::size_t>(k)], 1e-10) << k;
+  // PWCCA weights by the smaller set's own columns (Y here: rank 4 < 5), so it is invariant to
+  // scaling either set and to rotating the larger one, but not to rotating the smaller one
+  // (Kornblith et al. 2019, Table 1).
+  const Eigen::HouseholderQR<Matrix> qr5(random_matrix(5, 5, 24));
+  const Matrix q5 = qr5.householderQ();
+  EXPECT_NEAR(all(2.0 * x * q5, 3.5 * y)[2], base[2], 1e-10);
+  EXPECT_GT(std::abs(moved[2] - base[2]), 1e-3);
+  EXPECT_NEAR(self[0], 0.0, 1e-12);  // Procrustes distance of a set to itself
+  EXPECT_NEAR(self[1], 1.0, 1e-10);  // every canonical correlation 1
+  EXPECT_NEAR(self[2], 1.0, 1e-10);
+  EXPECT_GT(base[0], 0.1);  // not vacuous: unrelated columns are far apart
+  EXPECT_LT(base[1], 0.9);
 }
 
 TEST(Accumulator, ChunkedSumsEqualWholeMatrixSums) {

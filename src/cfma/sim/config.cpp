@@ -32,6 +32,7 @@ SimilarityConfig parse_similarity_config(const ConfigDoc& doc) {
   c.seed = static_cast<std::uint64_t>(s.get_int("seed", 0, at_least(0)));
   c.rank_tolerance = s.get_double("rank_tolerance", c.rank_tolerance, between(0.0, 1.0));
   c.max_accumulator_gib = s.get_double("max_accumulator_gib", c.max_accumulator_gib, greater_than(0.0));
+  c.svcca_keep = s.get_double("svcca_keep", c.svcca_keep, Range{0.0, 1.0, true});
   if (c.permutations > 0 &&
       std::find(c.measures.begin(), c.measures.end(), "minibatch_cka") == c.measures.end())
     s.fail("permutations", "p-values are computed for minibatch_cka; add it to measures");
@@ -42,7 +43,7 @@ SimilarityConfig parse_similarity_config(const ConfigDoc& doc) {
 }
 
 nlohmann::json to_json(const SimilarityConfig& c) {
-  return {{"measures", c.measures},
+  nlohmann::json j = {{"measures", c.measures},
           {"splits", c.splits},
           {"sets", c.sets},
           {"chunk_rows", c.chunk_rows},
@@ -54,6 +55,9 @@ nlohmann::json to_json(const SimilarityConfig& c) {
           {"seed", c.seed},
           {"rank_tolerance", c.rank_tolerance},
           {"max_accumulator_gib", c.max_accumulator_gib}};
+  // Written only with SVCCA, so the stage keys of workdirs made before the key stay valid.
+  if (std::find(c.measures.begin(), c.measures.end(), "svcca") != c.measures.end()) j["svcca_keep"] = c.svcca_keep;
+  return j;
 }
 
 }  // namespace cfma::sim

@@ -12,8 +12,8 @@ namespace cfma::sim {
 
 // Measure names (keys of the output matrices).
 inline const std::vector<std::string>& known_measures() {
-  static const std::vector<std::string> m = {"linear_cka", "debiased_cka", "minibatch_cka",
-                                             "cca_r2", "cca_r2_mean", "lr_r2"};
+  static const std::vector<std::string> m = {"linear_cka", "debiased_cka", "minibatch_cka", "cca_r2",
+                                             "cca_r2_mean", "lr_r2", "procrustes", "svcca", "pwcca"};
   return m;
 }
 
@@ -36,6 +36,9 @@ struct SimilarityConfig {
   std::uint64_t seed = 0;  // bootstrap weights and permutations
   // Eigenvalues of X'X below rank_tolerance * largest are treated as zero (CCA / LR).
   double rank_tolerance = 1e-10;
+  // SVCCA keeps the top singular directions of each set that explain this share of its
+  // variance (Raghu et al. 2017: 0.99).
+  double svcca_keep = 0.99;
   // Refuse to start when the accumulators would exceed this (per rank, GiB).
   double max_accumulator_gib = 16.0;
 };

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <Eigen/Eigenvalues>
+#include <Eigen/SVD>
 
 namespace cfma::sim {
 
@@ -72,6 +74,53 @@ double cca_r2_mean(const Matrix& cross, const Whitening& wx, const Whitening& wy
 double lr_r2(const Matrix& cross, const Whitening& wy, double trace_x) {
   // Qy'X = Wy' Y'X
   return (wy.w.transpose() * cross.transpose()).squaredNorm() / trace_x;
+}
+
+double procrustes_distance(const Matrix& cross, double trace_x, double trace_y) {
+  if (!(trace_x > 0) || !(trace_y > 0)) return std::numeric_limits<double>::quiet_NaN();
+  const Eigen::BDCSVD<Matrix> svd(cross);
+  return 1.0 - svd.singularValues().sum() / std::sqrt(trace_x * trace_y);
+}
+
+SvdReduction svd_reduction(const Matrix& cov, double keep) {
+  const Eigen::SelfAdjointEigenSolver<Matrix> eig(cov);
+  const Vector& lambda = eig.eigenvalues();  // ascending
+  double total = 0;
+  for (Eigen::Index k = 0; k < lambda.size(); ++k) total += std::max(lambda(k), 0.0);
+  SvdReduction r;
+  if (!(total > 0)) return r;
+  // Largest first, until the kept eigenvalues reach `keep` of the total.
+  Eigen::Index kept = 0;
+  double sum = 0;
+  while (kept < lambda.size() && (kept == 0 || sum < keep * total)) {
+    sum += std::max(lambda(lambda.size() - 1 - kept), 0.0);
+    ++kept;
+  }
+  r.v = eig.eigenvectors().rightCols(kept).rowwise().reverse();
+  r.lambda = lambda.tail(kept).reverse();
+  return r;
+}
+
+double svcca(const Matrix& cross, const SvdReduction& rx, const SvdReduction& ry) {
+  const auto k = std::min(rx.lambda.size(), ry.lambda.size());
+  if (k == 0) return std::numeric_limits<double>::quiet_NaN();
+  const Matrix m = rx.lambda.cwiseSqrt().cwiseInverse().asDiagonal() * (rx.v.transpose() * cross * ry.v) *
+                   ry.lambda.cwiseSqrt().cwiseInverse().asDiagonal();
+  const Eigen::BDCSVD<Matrix> svd(m);
+  return svd.singularValues().head(k).sum() / static_cast<double>(k);
+}
+
+double pwcca(const Matrix& cross, const Matrix& cov_x, const Whitening& wx, const Matrix& cov_y, const Whitening& wy) {
+  const auto k = std::min(wx.rank, wy.rank);
+  if (k == 0) return std::numeric_limits<double>::quiet_NaN();
+  const Eigen::JacobiSVD<Matrix> svd(wx.w.transpose() * cross * wy.w, Eigen::ComputeThinU | Eigen::ComputeThinV);
+  const Vector rho = svd.singularValues().head(k);
+  // <h_i, x_j> for the canonical variates h = X Wx u_i of the smaller set: (u_i' Wx' X'X)_j.
+  const bool x_side = wx.rank <= wy.rank;
+  const Matrix projections = x_side ? Matrix((wx.w * svd.matrixU().leftCols(k)).transpose() * cov_x)
+                                    : Matrix((wy.w * svd.matrixV().leftCols(k)).transpose() * cov_y);
+  const Vector alpha = projections.cwiseAbs().rowwise().sum();
+  return alpha.dot(rho) / alpha.sum();
 }
 
 Matrix centred(const Matrix& x) { return x.rowwise() - x.colwise().mean(); }

@@ -78,6 +78,30 @@ double cca_r2_mean(const Matrix& cross, const Whitening& wx, const Whitening& wy
 // least squares on Y; trace_x = tr(X'X) = ||X||_F^2.
 double lr_r2(const Matrix& cross, const Whitening& wy, double trace_x);
 
+// Orthogonal Procrustes distance as anatome defines it (and half of netrep's squared
+// Procrustes distance between unit-norm sets): 1 - ||X'Y||_* / (||X||_F ||Y||_F), from
+// cross = X'Y and the traces tr(X'X), tr(Y'Y) of centred data. 0: equal up to a rotation and
+// a scale; 1: orthogonal. Symmetric.
+double procrustes_distance(const Matrix& cross, double trace_x, double trace_y);
+
+// SVCCA's reduction of a set (Raghu et al. 2017): the top eigenvectors of X'X whose
+// eigenvalues (the squared singular values of X) reach `keep` of their sum, and those
+// eigenvalues, largest first. The reduced set is X v.
+struct SvdReduction {
+  Matrix v;
+  Vector lambda;
+};
+SvdReduction svd_reduction(const Matrix& cov, double keep);
+// SVCCA: the mean canonical correlation of the reduced sets, i.e. of the singular values of
+// Lx^-1/2 Vx' X'Y Vy Ly^-1/2 over min(kx, ky). Symmetric.
+double svcca(const Matrix& cross, const SvdReduction& rx, const SvdReduction& ry);
+
+// PWCCA (Morcos et al. 2018) on centred sets: the canonical correlations rho_i of X and Y
+// (singular values of Wx' X'Y Wy) weighted by alpha_i = sum_j |<h_i, x_j>|, with h_i the unit
+// canonical variates of the set of smaller rank (X on a tie) and x_j that set's columns:
+// sum alpha_i rho_i / sum alpha_i. cov_x = X'X, cov_y = Y'Y. Symmetric.
+double pwcca(const Matrix& cross, const Matrix& cov_x, const Whitening& wx, const Matrix& cov_y, const Whitening& wy);
+
 // Dense reference forms on raw matrices (tests, small data): centre columns by their own mean.
 Matrix centred(const Matrix& x);
 

@@ -146,15 +146,21 @@ SplitResult measures_of(const Accumulator& acc, const std::vector<Accumulator>& 
   // Per-set quantities, computed once.
   std::vector<double> gram_norm(to_size(s), nan), trace(to_size(s), nan), hsic_self(to_size(s), nan);
   std::vector<std::optional<Whitening>> white(to_size(s));
-  const bool need_white = wants(config, "cca_r2") || wants(config, "cca_r2_mean") || wants(config, "lr_r2");
+  std::vector<std::optional<SvdReduction>> reduced(to_size(s));
+  std::vector<Matrix> grams(to_size(s));  // kept for PWCCA's weights only
+  const bool pwcca_wanted = wants(config, "pwcca");
+  const bool need_white = wants(config, "cca_r2") || wants(config, "cca_r2_mean") || wants(config, "lr_r2") || pwcca_wanted;
+  const bool need_cross = need_white || wants(config, "procrustes") || wants(config, "svcca");
   for (int a = 0; a < s; ++a) {
     if (!fs[to_size(a)]) continue;
     gram_norm[to_size(a)] = acc.gram_norm(a);
     if (acc.plan().debiased) hsic_self[to_size(a)] = unbiased_hsic(hsic_terms(acc.kernel_sums(a, a)));
-    if (need_white) {
-      const Matrix g = acc.gram(a);
+    if (need_cross) {
+      Matrix g = acc.gram(a);
       trace[to_size(a)] = g.trace();
-      white[to_size(a)] = whitening(g, config.rank_tolerance);
+      if (need_white) white[to_size(a)] = whitening(g, config.rank_tolerance);
+      if (wants(config, "svcca")) reduced[to_size(a)] = svd_reduction(g, config.svcca_keep);
+      if (pwcca_wanted) grams[to_size(a)] = std::move(g);
     }
   }
   auto minibatch_cka = [&](int a, int b) {
@@ -187,8 +193,9 @@ SplitResult measures_of(const Accumulator& acc, const std::vector<Accumulator>& 
         set("debiased_cka", a, b, v);
         set("debiased_cka", b, a, v);
       }
+      if (!need_cross) continue;
+      const Matrix c = acc.cross(a, b);  // X_a' X_b
       if (need_white) {
-        const Matrix c = acc.cross(a, b);  // X_a' X_b
         const auto &wa = *white[to_size(a)], &wb = *white[to_size(b)];
         set("cca_r2", a, b, cca_r2(c, wa, wb, sets[to_size(a)].columns()));
         set("cca_r2", b, a, cca_r2(c.transpose(), wb, wa, sets[to_size(b)].columns()));
@@ -196,6 +203,21 @@ SplitResult measures_of(const Accumulator& acc, const std::vector<Accumulator>& 
         set("cca_r2_mean", b, a, cca_r2_mean(c.transpose(), wb, wa));
         set("lr_r2", a, b, lr_r2(c, wb, trace[to_size(a)]));
         set("lr_r2", b, a, lr_r2(c.transpose(), wa, trace[to_size(b)]));
+        if (pwcca_wanted) {
+          const double v = pwcca(c, grams[to_size(a)], wa, grams[to_size(b)], wb);
+          set("pwcca", a, b, v);
+          set("pwcca", b, a, v);
+        }
+      }
+      if (wants(config, "procrustes")) {
+        const double v = procrustes_distance(c, trace[to_size(a)], trace[to_size(b)]);
+        set("procrustes", a, b, v);
+        set("procrustes", b, a, v);
+      }
+      if (wants(config, "svcca")) {
+        const double v = svcca(c, *reduced[to_size(a)], *reduced[to_size(b)]);
+        set("svcca", a, b, v);
+        set("svcca", b, a, v);
       }
     }
 

@@ -13,8 +13,8 @@
 //
 // Paths: a set with D <= max_feature_space_dim gets Gram/cross blocks (exact CKA, CCA, LR);
 // wider sets get only minibatch statistics, and CKA cells involving them hold minibatch CKA
-// (Nguyen, Raghu, Kornblith 2021; an estimate of the debiased CKA). CCA/LR cells involving a
-// wide set are NaN. Minibatches are consecutive blocks of b rows of the split's (ascending) row
+// (Nguyen, Raghu, Kornblith 2021; an estimate of the debiased CKA). CCA, LR, Procrustes,
+// SVCCA and PWCCA cells involving a wide set are NaN. Minibatches are consecutive blocks of b rows of the split's (ascending) row
 // list, the last one absorbing the remainder, and ranks own whole minibatches, so the
 // estimate does not depend on the rank count.
 #include <cstdint>
