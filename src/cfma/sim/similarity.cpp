@@ -132,16 +132,24 @@ Matrix bootstrap_cka(const Accumulator& acc, bool recentre) {
   return out;
 }
 
+// The measures of one split from its reduced sums (the same on every rank). The pairs'
+// cross-block measures (CCA, LR, Procrustes, SVCCA, PWCCA: a few products and a symmetric
+// eigensolver each) are dealt out to the ranks, pair k to rank k mod P, and summed: every cell
+// is computed by one rank, the others add 0, so the result does not depend on P.
 SplitResult measures_of(const Accumulator& acc, const std::vector<Accumulator>& boot,
                         const SplitRows& split, const std::vector<store::FeatureSet>& sets,
-                        const SimilarityConfig& config) {
+                        const SimilarityConfig& config, const boost::mpi::communicator& comm) {
   const int s = acc.sets();
   const auto& fs = acc.plan().feature_space;
   SplitResult r;
   r.split = split.name;
   r.rows = static_cast<std::int64_t>(split.rows.size());
   r.path.resize(s, s);
-  for (const auto& m : config.measures) r.values[m] = nan_matrix(s);
+  // Cross-block measures start at 0 and are summed over ranks below; the others are computed
+  // on every rank.
+  const std::vector<std::string> dealt = {"cca_r2", "cca_r2_mean", "lr_r2", "procrustes", "svcca", "pwcca"};
+  auto is_dealt = [&](const std::string& m) { return std::find(dealt.begin(), dealt.end(), m) != dealt.end(); };
+  for (const auto& m : config.measures) r.values[m] = is_dealt(m) ? Matrix::Zero(s, s) : nan_matrix(s);
 
   // Per-set quantities, computed once.
   std::vector<double> gram_norm(to_size(s), nan), trace(to_size(s), nan), hsic_self(to_size(s), nan);
@@ -169,6 +177,7 @@ SplitResult measures_of(const Accumulator& acc, const std::vector<Accumulator>& 
   auto set = [&](const std::string& m, int a, int b, double v) {
     if (r.values.count(m)) r.values[m](a, b) = v;
   };
+  int pair = 0;  // feature-space pairs seen, for dealing them out
   for (int a = 0; a < s; ++a)
     for (int b = a; b < s; ++b) {
       const bool feature_space = fs[to_size(a)] && fs[to_size(b)];
@@ -179,9 +188,10 @@ SplitResult measures_of(const Accumulator& acc, const std::vector<Accumulator>& 
         set("minibatch_cka", a, b, v);
         set("minibatch_cka", b, a, v);
       }
-      if (!feature_space) {  // CKA cells take the minibatch estimate; CCA/LR stay NaN
+      if (!feature_space) {  // CKA cells take the minibatch estimate; the cross-block measures are NaN
         const double v = minibatch_cka(a, b);
         for (const char* m : {"linear_cka", "debiased_cka"}) { set(m, a, b, v); set(m, b, a, v); }
+        for (const auto& m : dealt) { set(m, a, b, nan); set(m, b, a, nan); }  // NaN + 0 = NaN
         continue;
       }
       const double cka = linear_cka(acc.cross_squared_norm(a, b), gram_norm[to_size(a)], gram_norm[to_size(b)]);
@@ -193,7 +203,7 @@ SplitResult measures_of(const Accumulator& acc, const std::vector<Accumulator>& 
         set("debiased_cka", a, b, v);
         set("debiased_cka", b, a, v);
       }
-      if (!need_cross) continue;
+      if (!need_cross || (pair++ % comm.size()) != comm.rank()) continue;
       const Matrix c = acc.cross(a, b);  // X_a' X_b
       if (need_white) {
         const auto &wa = *white[to_size(a)], &wb = *white[to_size(b)];
@@ -220,6 +230,9 @@ SplitResult measures_of(const Accumulator& acc, const std::vector<Accumulator>& 
         set("svcca", b, a, v);
       }
     }
+
+  for (const auto& m : config.measures)
+    if (is_dealt(m)) par::all_reduce_sum(comm, std::span<double>(r.values[m].data(), static_cast<std::size_t>(r.values[m].size())));
 
   if (!boot.empty()) {
     std::vector<Matrix> reps;
@@ -367,7 +380,7 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
           at += b.size() * sizeof(double);
         }
         if (comm.rank() == 0) spdlog::info("similarity: {} pass restored from an earlier attempt", split.name);
-        results.push_back(measures_of(acc, boot, split, sets, config));
+        results.push_back(measures_of(acc, boot, split, sets, config, comm));
         continue;
       }
     }
@@ -408,7 +421,7 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
       for (const auto& b : buffers) bytes.append(reinterpret_cast<const char*>(b.data()), b.size() * sizeof(double));
       progress->save(unit, bytes);
     }
-    results.push_back(measures_of(acc, boot, split, sets, config));
+    results.push_back(measures_of(acc, boot, split, sets, config, comm));
   }
   return results;
 }
