@@ -3,9 +3,14 @@
 // the feature-space path and the minibatch path; bad inputs fail on every rank.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <set>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+
+#include <nlohmann/json.hpp>
 
 #include "cfma/core/error.hpp"
 #include "cfma/par/world.hpp"
@@ -211,6 +216,46 @@ TEST(DistributedSimilarity, MatchesDenseComputationOnAnyRankCount) {
   } else {
     test::scratch_dir("sim_mpi_out_" + std::to_string(par::World::size()));
   }
+}
+
+// The bootstrap intervals and permutation p-values against an independent numpy computation
+// with the same Poisson(1) row weights and the same per-minibatch permutations
+// (tests/data/sim_statistics_numpy.json; recipe in tests/data/README.md), on 1, 2 and 4 ranks.
+TEST(DistributedSimilarity, BootstrapIntervalsAndPermutationPValuesMatchNumpy) {
+  std::ifstream in(test::source_dir() / "tests/data/sim_statistics_numpy.json");
+  ASSERT_TRUE(in.good());
+  const auto ref = nlohmann::json::parse(in);
+  const auto f = make_files("sim_mpi_statistics");
+  SimilarityConfig config;
+  config.measures = {"linear_cka", "minibatch_cka"};
+  config.max_feature_space_dim = 10;
+  config.minibatch_size = ref["minibatch_size"].get<int>();
+  config.chunk_rows = 7;
+  config.seed = ref["seed"].get<std::uint64_t>();
+  config.bootstrap = ref["bootstrap"].get<int>();
+  config.permutations = ref["permutations"].get<int>();
+  const auto results = compute_similarity(f.sets, {{"train", f.train}, {"test", f.test}}, f.train, config,
+                                          par::World::comm());
+  ASSERT_EQ(results.size(), 2u);
+  ASSERT_EQ(f.sets[0].name, ref["sets"][0].get<std::string>());
+  int distinct_p = 0;
+  for (const auto& r : results) {
+    const auto& want = ref[r.split];
+    for (const auto& [pair, interval] : want["ci_low_high"].items()) {
+      const int a = pair[0] - '0', b = pair[2] - '0';
+      EXPECT_NEAR(r.ci_low.at("linear_cka")(a, b), interval[0].get<double>(), 1e-9) << r.split << " " << pair;
+      EXPECT_NEAR(r.ci_high.at("linear_cka")(a, b), interval[1].get<double>(), 1e-9) << r.split << " " << pair;
+      EXPECT_NEAR(r.ci_low.at("linear_cka")(b, a), interval[0].get<double>(), 1e-9);
+    }
+    std::set<double> seen;
+    for (const auto& [pair, p] : want["p_value"].items()) {
+      const int a = pair[0] - '0', b = pair[2] - '0';
+      EXPECT_DOUBLE_EQ(r.p_value.at("minibatch_cka")(a, b), p.get<double>()) << r.split << " " << pair;
+      seen.insert(p.get<double>());
+    }
+    distinct_p += static_cast<int>(seen.size());
+  }
+  EXPECT_GE(distinct_p, 4);  // the reference has small and large p-values: the test can fail
 }
 
 TEST(DistributedSimilarity, BadInputsFailOnEveryRank) {

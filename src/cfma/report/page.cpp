@@ -432,7 +432,7 @@ std::string report_page(const WorkPaths& paths, const std::string& name, const R
   std::string body = "<!doctype html><html><head><meta charset='utf-8'><title>cfma report: " + escape_xml(name) +
                      "</title><style>body{font-family:sans-serif;margin:2em}"
                      "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 6px;"
-                     "font-size:12px}img{margin:4px;vertical-align:top}</style></head><body>\n";
+                     "font-size:12px}img{margin:4px;vertical-align:top}figure{display:inline-block;margin:4px;vertical-align:top}figcaption{font-size:12px}</style></head><body>\n";
   body += "<h1>cfma report: " + escape_xml(name) + "</h1>\n";
   body += run_summary_section(paths, name);
   body += reproduction_section(paths, name, figures);
