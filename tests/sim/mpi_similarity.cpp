@@ -3,12 +3,11 @@
 // the feature-space path and the minibatch path; bad inputs fail on every rank.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <set>
-
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <numeric>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
