@@ -1,5 +1,6 @@
 #include "tests/test_paths.hpp"
 
+#include "cfma/core/atomic_file.hpp"
 #include "cfma/par/world.hpp"
 
 namespace cfma::test {
@@ -18,6 +19,11 @@ std::filesystem::path scratch_dir(const std::string& name) {
   }
   par::World::comm().barrier();
   return dir;
+}
+
+void write_text(const std::filesystem::path& file, const std::string& text) {
+  std::filesystem::create_directories(file.parent_path());
+  write_file(file, text);
 }
 
 }  // namespace cfma::test

@@ -133,15 +133,10 @@ TEST(Svg, MelAxesGiveBinCentresInHzAndFramesInSeconds) {
   EXPECT_NE(svg.find(">time (s)</text>"), std::string::npos);
 }
 
-void write_text(const std::filesystem::path& file, const std::string& text) {
-  std::filesystem::create_directories(file.parent_path());
-  std::ofstream(file) << text;
-}
-
 TEST(ReportProbes, CurvesPerTargetFromTransferWithBaselinesAndBestHandSetAsReferences) {
   const auto dir = cfma::test::scratch_dir("report_probe_curves");
   const cfma::WorkPaths paths{dir / "work"};
-  write_text(paths.results() / "transfer.csv",
+  cfma::test::write_text(paths.results() / "transfer.csv",
              "arch,model_task,layer,target,split,metric,mean,sd,ci95_low,ci95_high,seeds\n"
              "regular,family,conv1,family,test,accuracy,0.6,0.1,0.4,0.8,3\n"
              "regular,family,conv3,family,test,accuracy,0.9,0.05,0.8,1,3\n"
@@ -149,11 +144,11 @@ TEST(ReportProbes, CurvesPerTargetFromTransferWithBaselinesAndBestHandSetAsRefer
              "regular,untrained,conv3,family,test,accuracy,0.7,,,,1\n"
              "regular,family,conv3,family,train,accuracy,1,,,,1\n"
              "regular,family,conv3,pitch,test,rmse,4.5,,,,1\n");
-  write_text(paths.results() / "baselines.csv",
+  cfma::test::write_text(paths.results() / "baselines.csv",
              "baseline,target,split,metric,value,seeds\n"
              "chance,family,test,accuracy,0.25,0\nnoise,family,test,accuracy,0.3,0\n"
              "untrained:regular/conv1,family,test,accuracy,0.5,1\nchance,pitch,test,rmse,12,0\n");
-  write_text(paths.results() / "probes.csv",
+  cfma::test::write_text(paths.results() / "probes.csv",
              "set,run,arch,task,seed,layer,target,split,metric,value\n"
              "hand/rms,,,,,,family,test,accuracy,0.55\nhand/centroid,,,,,,family,test,accuracy,0.65\n"
              "hand/rms,,,,,,pitch,test,rmse,9\nhand/centroid,,,,,,pitch,test,rmse,7\n");

@@ -6,7 +6,6 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <regex>
 #include <set>
 
@@ -19,11 +18,6 @@
 namespace {
 
 namespace report = cfma::report;
-
-void write_text(const std::filesystem::path& file, const std::string& text) {
-  std::filesystem::create_directories(file.parent_path());
-  std::ofstream(file) << text;
-}
 
 TEST(Svg, NiceTicksAreRoundStepsInsideTheRange) {
   const auto t = report::nice_ticks(0.0, 107.0);
@@ -119,7 +113,7 @@ TEST(SimilarityViews, LayerSetNamesAndArchByArchMeansSameSeedPairs) {
 TEST(SimilarityViews, ReadsIntervalsAndPValuesIntoCellNotes) {
   const auto dir = cfma::test::scratch_dir("report_similarity_notes");
   const cfma::WorkPaths paths{dir / "work"};
-  write_text(paths.results() / "similarity.csv",
+  cfma::test::write_text(paths.results() / "similarity.csv",
              "split,measure,set_a,set_b,value,ci_low,ci_high,p_value\n"
              "train,linear_cka,regular-family-s1/conv3,hand/mean_power,0.42,0.38,0.47,0.002\n"
              "train,linear_cka,regular-family-s1/conv3,noise,0.05,,,\n");
@@ -156,12 +150,12 @@ TEST(ReportSummary, ReproductionTableSetsThisRunBesideThePaper) {
   // Two seeds of the family-trained regular net (final test accuracy 97.0 and 98.0 %), and the
   // deformable family probe's conv3 test accuracy.
   for (const auto& [seed, test] : {std::pair{"1", "97.0"}, std::pair{"10", "98.0"}})
-    write_text(paths.run_dir(std::string("regular-family-s") + seed) / "history.csv",
+    cfma::test::write_text(paths.run_dir(std::string("regular-family-s") + seed) / "history.csv",
                std::string("epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n1,0.1,99.0,0.2,") + test + ",1\n");
   // A pitch run (its history has rmse columns) read after them must not hide their accuracy.
-  write_text(paths.run_dir("regular-pitch-s1") / "history.csv",
+  cfma::test::write_text(paths.run_dir("regular-pitch-s1") / "history.csv",
              "epoch,train_loss,train_rmse,test_loss,test_rmse,seconds\n1,0.1,3.0,0.2,4.0,1\n");
-  write_text(paths.results() / "transfer.csv",
+  cfma::test::write_text(paths.results() / "transfer.csv",
              "arch,model_task,layer,target,split,metric,mean,sd,ci95_low,ci95_high,seeds\n"
              "deformable,family,conv3,family,test,accuracy,0.9777,0.001,,,5\n");
   const auto table = report::reproduction_table(paths);
@@ -191,7 +185,7 @@ TEST(ReportSummary, ReproductionTableSetsThisRunBesideThePaper) {
 TEST(ReportProbes, ConcatTableIsModelByAddedSetMeanOverSeeds) {
   const auto dir = cfma::test::scratch_dir("report_concat");
   const cfma::WorkPaths paths{dir / "work"};
-  write_text(paths.results() / "concat.csv",
+  cfma::test::write_text(paths.results() / "concat.csv",
              "run,arch,task,seed,layer,added_set,added_rank,target,split,metric,value\n"
              "regular-family-s1,regular,family,1,conv3,hand/mean_power,1,family,test,accuracy,0.9\n"
              "regular-family-s2,regular,family,2,conv3,hand/mean_power,1,family,test,accuracy,0.8\n"

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -135,10 +136,8 @@ TEST(CcaAndRegression, RankDeficientSetUsesItsRank) {
   EXPECT_NEAR(lr_r2(cross, w, x.squaredNorm()), 1.0, 1e-10);
 }
 
-TEST(Measures, AgreeWithNumpyReference) {
-  std::ifstream in(test::source_dir() / "tests/data/sim_numpy_reference.json");
-  ASSERT_TRUE(in.good());
-  const auto ref = nlohmann::json::parse(in);
+// The X (25 x 3) and Y (25 x 4) of the numpy references (tests/data/README.md), centred.
+std::pair<Matrix, Matrix> numpy_reference_sets() {
   const Eigen::Index n = 25;
   Matrix x(n, 3), y(n, 4);
   for (Eigen::Index i = 0; i < n; ++i) {
@@ -147,8 +146,14 @@ TEST(Measures, AgreeWithNumpyReference) {
     for (Eigen::Index k = 0; k < 4; ++k)
       y(i, k) = std::cos(0.5 + static_cast<double>(i) * 0.23 * static_cast<double>(k + 2)) + 0.5 * x(i, pick[k]);
   }
-  x = centred(x);
-  y = centred(y);
+  return {centred(x), centred(y)};
+}
+
+TEST(Measures, AgreeWithNumpyReference) {
+  std::ifstream in(test::source_dir() / "tests/data/sim_numpy_reference.json");
+  ASSERT_TRUE(in.good());
+  const auto ref = nlohmann::json::parse(in);
+  const auto [x, y] = numpy_reference_sets();
   const Matrix cross = x.transpose() * y;
   const auto wx = whitening(x.transpose() * x, 1e-12), wy = whitening(y.transpose() * y, 1e-12);
   EXPECT_NEAR(linear_cka(cross, x.transpose() * x, y.transpose() * y), ref["linear_cka"].get<double>(), 1e-12);
@@ -166,16 +171,7 @@ TEST(Measures, ProcrustesSvccaPwccaAgreeWithNumpyReference) {
   std::ifstream in(test::source_dir() / "tests/data/sim_measures_numpy.json");
   ASSERT_TRUE(in.good());
   const auto ref = nlohmann::json::parse(in);
-  const Eigen::Index n = 25;
-  Matrix x(n, 3), y(n, 4);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    for (Eigen::Index j = 0; j < 3; ++j) x(i, j) = std::sin(1.0 + static_cast<double>(i * (j + 1)) * 0.37);
-    const Eigen::Index pick[4] = {0, 1, 2, 0};
-    for (Eigen::Index k = 0; k < 4; ++k)
-      y(i, k) = std::cos(0.5 + static_cast<double>(i) * 0.23 * static_cast<double>(k + 2)) + 0.5 * x(i, pick[k]);
-  }
-  x = centred(x);
-  y = centred(y);
+  const auto [x, y] = numpy_reference_sets();
   const Matrix sxx = x.transpose() * x, syy = y.transpose() * y, cross = x.transpose() * y;
   EXPECT_NEAR(procrustes_distance(cross, sxx.trace(), syy.trace()), ref["procrustes"].get<double>(), 1e-12);
   EXPECT_NEAR(procrustes_distance(cross.transpose(), syy.trace(), sxx.trace()), ref["procrustes"].get<double>(), 1e-12);

@@ -157,29 +157,29 @@ std::vector<SetProbe> probe_sets_in_order(const boost::mpi::communicator& comm, 
       results[i] = probe_logged(comm, sets[i], labels, config, i, sets.size(), progress, unit_prefix);
     return results;
   }
-  std::vector<std::size_t> todo;
+  std::vector<std::size_t> pending;
   for (std::size_t i = 0; i < sets.size(); ++i) {
     if (progress)
       if (const auto done = progress->find(unit_prefix + sets[i].set.name)) {
         results[i] = set_probe_from_json(nlohmann::json::parse(*done));
         continue;
       }
-    todo.push_back(i);
+    pending.push_back(i);
   }
-  std::stable_sort(todo.begin(), todo.end(),
+  std::stable_sort(pending.begin(), pending.end(),
                    [&](std::size_t a, std::size_t b) { return sets[a].set.columns() > sets[b].set.columns(); });
   const boost::mpi::communicator self(MPI_COMM_SELF, boost::mpi::comm_attach);
   const auto ranks = static_cast<std::size_t>(comm.size());
-  std::size_t finished = sets.size() - todo.size();
-  for (std::size_t round = 0; round * ranks < todo.size(); ++round) {
+  std::size_t finished = sets.size() - pending.size();
+  for (std::size_t round = 0; round * ranks < pending.size(); ++round) {
     if (par::stop_agreed(comm))
       throw Interrupted("probe: stopped by signal (" + std::to_string(finished) + " of " + std::to_string(sets.size()) +
                         " sets done and kept)");
     const std::size_t slot = round * ranks + static_cast<std::size_t>(comm.rank());
     std::string mine, error;
-    if (slot < todo.size()) {
+    if (slot < pending.size()) {
       try {
-        const auto i = todo[slot];
+        const auto i = pending[slot];
         mine = to_json(probe_logged(self, sets[i], labels, config, i, sets.size(), nullptr, unit_prefix)).dump();
       } catch (const std::exception& e) {
         error = e.what();
@@ -192,8 +192,8 @@ std::vector<SetProbe> probe_sets_in_order(const boost::mpi::communicator& comm, 
     }
     std::vector<std::string> round_results;
     boost::mpi::all_gather(comm, mine, round_results);
-    for (std::size_t r = 0; r < ranks && round * ranks + r < todo.size(); ++r) {
-      const auto i = todo[round * ranks + r];
+    for (std::size_t r = 0; r < ranks && round * ranks + r < pending.size(); ++r) {
+      const auto i = pending[round * ranks + r];
       results[i] = set_probe_from_json(nlohmann::json::parse(round_results[r]));
       if (progress) progress->save(unit_prefix + sets[i].set.name, round_results[r]);
       ++finished;

@@ -24,6 +24,11 @@ std::string field(const Table& t, const std::vector<std::string>& row, const std
   return c >= 0 && static_cast<std::size_t>(c) < row.size() ? row[static_cast<std::size_t>(c)] : std::string();
 }
 
+// The test-split row of `target` and `metric` (transfer.csv, probes.csv, baselines.csv).
+bool is_test_row(const Table& t, const std::vector<std::string>& row, const std::string& target, const std::string& metric) {
+  return field(t, row, "target") == target && field(t, row, "split") == "test" && field(t, row, "metric") == metric;
+}
+
 // "mean ± sd" (population sd over seeds; the sd left out for one value), 4 significant digits.
 std::string mean_sd(const std::vector<double>& v) {
   if (v.empty()) return "";
@@ -280,9 +285,7 @@ std::vector<ProbeCurve> probe_curves(const WorkPaths& paths) {
     chart.y_label = "test " + metric;
     std::map<std::string, std::size_t> series_of;
     for (const auto& row : transfer.rows) {
-      if (field(transfer, row, "target") != target || field(transfer, row, "split") != "test" ||
-          field(transfer, row, "metric") != metric)
-        continue;
+      if (!is_test_row(transfer, row, target, metric)) continue;
       const auto layer = field(transfer, row, "layer");
       auto it = std::find(chart.x_ticks.begin(), chart.x_ticks.end(), layer);
       if (it == chart.x_ticks.end()) it = chart.x_ticks.insert(chart.x_ticks.end(), layer);
@@ -346,9 +349,7 @@ std::vector<std::pair<std::string, Table>> transfer_tables(const WorkPaths& path
     Table t{{"model (training task)"}, {}};
     std::map<std::string, std::size_t> row_of;
     for (const auto& row : transfer.rows) {
-      if (field(transfer, row, "target") != target || field(transfer, row, "split") != "test" ||
-          field(transfer, row, "metric") != metric)
-        continue;
+      if (!is_test_row(transfer, row, target, metric)) continue;
       const auto layer = field(transfer, row, "layer");
       auto col = std::find(t.header.begin(), t.header.end(), layer);
       if (col == t.header.end()) {
