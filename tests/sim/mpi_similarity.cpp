@@ -14,6 +14,7 @@
 #include "cfma/core/error.hpp"
 #include "cfma/par/world.hpp"
 #include "cfma/sim/output.hpp"
+#include "cfma/sim/plan.hpp"
 #include "cfma/sim/similarity.hpp"
 #include "cfma/store/h5.hpp"
 #include "tests/test_paths.hpp"
@@ -211,7 +212,7 @@ TEST(DistributedSimilarity, MatchesDenseComputationOnAnyRankCount) {
     ASSERT_EQ(m.size(), static_cast<std::size_t>(s * s));
     EXPECT_DOUBLE_EQ(m[1], results[1].values.at("linear_cka")(0, 1));
     const auto csv = similarity_csv(f.sets, results);
-    EXPECT_EQ(csv.substr(0, csv.find('\n')), "split,measure,set_a,set_b,value,ci_low,ci_high,p_value");
+    EXPECT_EQ(csv.substr(0, csv.find('\n')), "split,measure,set_a,set_b,value,ci_low,ci_high,p_value,null_sd");
   } else {
     test::scratch_dir("sim_mpi_out_" + std::to_string(par::World::size()));
   }
@@ -255,6 +256,128 @@ TEST(DistributedSimilarity, BootstrapIntervalsAndPermutationPValuesMatchNumpy) {
     distinct_p += static_cast<int>(seen.size());
   }
   EXPECT_GE(distinct_p, 4);  // the reference has small and large p-values: the test can fail
+}
+
+// A memory bound small enough that every set is a group of its own: 5 groups, 10 jobs, so
+// several passes on every rank count here. Every measure, CI, p-value and null equals the
+// one-job run's to 1e-9.
+TEST(DistributedSimilarity, MemoryBoundedPlanGivesTheSameResults) {
+  const auto f = make_files("sim_mpi_bounded");
+  auto& comm = par::World::comm();
+  SimilarityConfig config;
+  config.measures = known_measures();
+  config.svcca_keep = 0.9;
+  config.max_feature_space_dim = 10;
+  config.minibatch_size = 8;
+  config.chunk_rows = 7;
+  config.permutations = 4;
+  config.bootstrap = 3;
+  config.null_permutations = 5;
+  const std::vector<SplitRows> splits = {{"train", f.train}, {"test", f.test}};
+  const auto train_n = static_cast<std::int64_t>(f.train.size());
+  const std::vector<std::int64_t> sizes = {train_n, static_cast<std::int64_t>(f.test.size())};
+  const auto one_job = plan_similarity(f.sets, config, train_n, sizes, comm.size());
+  ASSERT_EQ(one_job.jobs.size(), 1u);
+  const auto unbounded = compute_similarity(f.sets, splits, f.train, config, comm);
+
+  // The largest "set twice" job: with that bound no group can hold two sets.
+  double largest_single = 0;
+  for (int i = 0; i < static_cast<int>(f.sets.size()); ++i)
+    largest_single = std::max(largest_single, job_bytes(job_accumulator_plan(one_job.all, {i, i}), config, train_n));
+  SimilarityConfig bounded = config;
+  bounded.max_accumulator_gib = largest_single / static_cast<double>(1ULL << 30);
+  const auto plan = plan_similarity(f.sets, bounded, train_n, sizes, comm.size());
+  ASSERT_EQ(plan.groups.size(), f.sets.size());
+  ASSERT_EQ(plan.jobs.size(), 10u);
+  EXPECT_EQ(plan.teams, std::min(comm.size(), 10));
+  EXPECT_GT(plan.passes(), 1 + (comm.size() == 4 ? 1 : 0));  // 10, 5 or 3 passes
+  EXPECT_LE(plan.largest_job_bytes, largest_single);
+  EXPECT_GT(plan.bytes_read, one_job.bytes_read);  // each group read by 4 jobs
+  const auto results = compute_similarity(f.sets, splits, f.train, bounded, comm);
+
+  ASSERT_EQ(results.size(), unbounded.size());
+  int compared = 0;
+  for (std::size_t k = 0; k < results.size(); ++k) {
+    const auto &got = results[k], &want = unbounded[k];
+    EXPECT_EQ(got.path, want.path);
+    auto same = [&](const std::map<std::string, Matrix>& g, const std::map<std::string, Matrix>& w, const char* what) {
+      ASSERT_EQ(g.size(), w.size()) << what;
+      for (const auto& [name, m] : w)
+        for (Eigen::Index a = 0; a < m.rows(); ++a)
+          for (Eigen::Index b = 0; b < m.cols(); ++b) {
+            const double x = g.at(name)(a, b), y = m(a, b);
+            if (std::isnan(y)) {
+              EXPECT_TRUE(std::isnan(x)) << what << " " << name << " " << a << "," << b;
+              continue;
+            }
+            EXPECT_NEAR(x, y, 1e-9) << what << " " << name << " " << got.split << " " << a << "," << b;
+            ++compared;
+          }
+    };
+    same(got.values, want.values, "value");
+    same(got.ci_low, want.ci_low, "ci_low");
+    same(got.ci_high, want.ci_high, "ci_high");
+    same(got.p_value, want.p_value, "p_value");
+    same(got.null_sd, want.null_sd, "null_sd");
+  }
+  EXPECT_GT(compared, 2 * 10 * 25);
+}
+
+// linear_cka_calibrated against a dense computation with the same whole-split permutations.
+TEST(DistributedSimilarity, CalibratedLinearCkaMatchesDensePermutationNull) {
+  const auto f = make_files("sim_mpi_null");
+  SimilarityConfig config;
+  config.measures = {"linear_cka", "linear_cka_calibrated"};
+  config.max_feature_space_dim = 10;
+  config.chunk_rows = 7;
+  config.null_permutations = 6;
+  config.seed = 11;
+  const auto results = compute_similarity(f.sets, {{"train", f.train}, {"test", f.test}}, f.train, config,
+                                          par::World::comm());
+  const int s = static_cast<int>(f.sets.size());
+  for (const auto& r : results) {
+    auto rows = r.split == "train" ? f.train : f.test;
+    std::sort(rows.begin(), rows.end());
+    const auto n = static_cast<Eigen::Index>(rows.size());
+    std::vector<Matrix> x;
+    for (const auto& set : f.sets) {
+      const Matrix all_train = dense(set, f.train, Vector::Zero(set.columns()));
+      x.push_back(dense(set, rows, all_train.colwise().mean().transpose()));
+    }
+    for (int a = 0; a < s; ++a)
+      for (int b = 0; b < s; ++b) {
+        const Matrix &xa = x[static_cast<std::size_t>(a)], &xb = x[static_cast<std::size_t>(b)];
+        if (xa.cols() > 10 || xb.cols() > 10) {
+          EXPECT_TRUE(std::isnan(r.values.at("linear_cka_calibrated")(a, b)));
+          continue;
+        }
+        // The rows of the later set of the pair are permuted (so the matrix is symmetric).
+        const Matrix& fixed = a <= b ? xa : xb;
+        const Matrix& moved = a <= b ? xb : xa;
+        Vector null(6);
+        for (int k = 0; k < 6; ++k) {
+          const auto perm = null_permutation(11, k, n);
+          Matrix permuted(n, moved.cols());
+          for (Eigen::Index i = 0; i < n; ++i) permuted.row(i) = moved.row(perm[static_cast<std::size_t>(i)]);
+          null(k) = linear_cka(fixed.transpose() * permuted, fixed.transpose() * fixed, moved.transpose() * moved);
+        }
+        const double cka = linear_cka(xa.transpose() * xb, xa.transpose() * xa, xb.transpose() * xb);
+        const double sd = std::sqrt((null.array() - null.mean()).square().mean());
+        EXPECT_NEAR(r.values.at("linear_cka_calibrated")(a, b), cka - null.mean(), 1e-9) << r.split << " " << a << "," << b;
+        EXPECT_NEAR(r.null_sd.at("linear_cka_calibrated")(a, b), sd, 1e-9);
+        EXPECT_GT(sd, 0.0);
+      }
+    // At this n (30 or 60 rows) the null's mean is far from 0, and the noise set's calibrated
+    // value with any set lies within 3 null sd of 0.
+    const int noise = s - 1;
+    for (int a = 0; a < noise; ++a) {
+      if (f.sets[static_cast<std::size_t>(a)].columns() > 10) continue;
+      const double raw = r.values.at("linear_cka")(a, noise), calibrated = r.values.at("linear_cka_calibrated")(a, noise);
+      EXPECT_GT(raw - calibrated, 0.02) << r.split << " " << a;
+      EXPECT_LT(std::abs(calibrated), 3 * r.null_sd.at("linear_cka_calibrated")(a, noise)) << r.split << " " << a;
+    }
+    EXPECT_GT(r.values.at("linear_cka_calibrated")(0, 0), 0.5);
+  }
 }
 
 TEST(DistributedSimilarity, BadInputsFailOnEveryRank) {

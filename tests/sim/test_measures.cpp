@@ -247,7 +247,7 @@ TEST(Accumulator, ChunkedSumsEqualWholeMatrixSums) {
 
 TEST(Accumulator, MinibatchHsicIsTheSumOverMinibatches) {
   const Matrix x = random_matrix(24, 3, 18), y = random_matrix(24, 40, 19);
-  AccumulatorPlan plan{{3, 40}, {true, false}, false, true, 3, 5};
+  AccumulatorPlan plan{{3, 40}, {true, false}, false, true, 3, 0, 5};
   Accumulator acc(plan);
   double expected = 0;
   for (int m = 0; m < 2; ++m) {

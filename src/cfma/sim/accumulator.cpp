@@ -39,6 +39,8 @@ Accumulator::Layout Accumulator::layout_of(const AccumulatorPlan& plan) {
     l.hsic_at = at;
     at += s * s * (1 + to_size(std::max(plan.permutations, 0)));
   }
+  l.null_at = at;
+  at += stacked * stacked * to_size(std::max(plan.null_permutations, 0));
   l.size = at;
   return l;
 }
@@ -81,6 +83,22 @@ void Accumulator::add_rows(const Eigen::Ref<const Matrix>& stacked, const double
   Eigen::Map<Vector>(buffer_.data() + at_.sum_a_at, s) += weighted_norms.colwise().sum().transpose();
   Eigen::Map<Matrix>(buffer_.data() + at_.sum_ab_at, s, s).noalias() += row_norms.transpose() * weighted_norms;
   Eigen::Map<Matrix>(buffer_.data() + at_.weighted_at, d, s).noalias() += stacked * weighted_norms;
+}
+
+void Accumulator::add_permuted_rows(int k, const Eigen::Ref<const Matrix>& stacked,
+                                    const Eigen::Ref<const Matrix>& permuted) {
+  if (k < 0 || k >= plan_.null_permutations || stacked.rows() != stacked_rows_ || permuted.rows() != stacked_rows_ ||
+      permuted.cols() != stacked.cols())
+    throw std::invalid_argument("Accumulator::add_permuted_rows: bad permutation index or chunk shape");
+  const auto d = stacked_rows_;
+  Eigen::Map<Matrix>(buffer_.data() + at_.null_at + to_size(k) * to_size(d) * to_size(d), d, d).noalias() +=
+      stacked * permuted.transpose();
+}
+
+double Accumulator::permuted_cross_squared_norm(int k, int i, int j) const {
+  const auto d = stacked_rows_;
+  const Eigen::Map<const Matrix> c(block(at_.null_at + to_size(k) * to_size(d) * to_size(d)), d, d);
+  return c.block(offset(i), offset(j), plan_.dims[to_size(i)], plan_.dims[to_size(j)]).squaredNorm();
 }
 
 std::vector<Eigen::Index> minibatch_permutation(std::uint64_t seed, std::int64_t minibatch,

@@ -6,14 +6,21 @@
 
 namespace cfma::sim {
 
+namespace {
+std::string known_list() {
+  std::string out;
+  for (const auto& m : known_measures()) out += (out.empty() ? "" : ", ") + m;
+  return out;
+}
+}  // namespace
+
 SimilarityConfig parse_similarity_config(const ConfigDoc& doc) {
   const auto s = doc.section("similarity");
   SimilarityConfig c;
   c.measures = s.get_string_list("measures", c.measures);
   for (std::size_t i = 0; i < c.measures.size(); ++i)
     if (std::find(known_measures().begin(), known_measures().end(), c.measures[i]) == known_measures().end())
-      s.fail_element("measures", i, "unknown measure '" + c.measures[i] +
-                     "' (known: linear_cka, debiased_cka, minibatch_cka, cca_r2, cca_r2_mean, lr_r2)");
+      s.fail_element("measures", i, "unknown measure '" + c.measures[i] + "' (known: " + known_list() + ")");
   if (c.measures.empty()) s.fail("measures", "empty list");
   s.check_unique("measures", c.measures);
   c.splits = s.get_string_list("splits", c.splits);
@@ -29,6 +36,7 @@ SimilarityConfig parse_similarity_config(const ConfigDoc& doc) {
   c.noise_seed = static_cast<std::uint64_t>(s.get_int("noise_seed", 0, at_least(0)));
   c.bootstrap = static_cast<int>(s.get_int("bootstrap", c.bootstrap, between(0, 100000)));
   c.permutations = static_cast<int>(s.get_int("permutations", c.permutations, between(0, 100000)));
+  c.null_permutations = static_cast<int>(s.get_int("null_permutations", c.null_permutations, between(1, 100000)));
   c.seed = static_cast<std::uint64_t>(s.get_int("seed", 0, at_least(0)));
   c.rank_tolerance = s.get_double("rank_tolerance", c.rank_tolerance, between(0.0, 1.0));
   c.max_accumulator_gib = s.get_double("max_accumulator_gib", c.max_accumulator_gib, greater_than(0.0));
@@ -57,6 +65,8 @@ nlohmann::json to_json(const SimilarityConfig& c) {
           {"max_accumulator_gib", c.max_accumulator_gib}};
   // Written only with SVCCA, so the stage keys of workdirs made before the key stay valid.
   if (std::find(c.measures.begin(), c.measures.end(), "svcca") != c.measures.end()) j["svcca_keep"] = c.svcca_keep;
+  if (std::find(c.measures.begin(), c.measures.end(), "linear_cka_calibrated") != c.measures.end())
+    j["null_permutations"] = c.null_permutations;
   return j;
 }
 

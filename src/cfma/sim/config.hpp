@@ -13,7 +13,8 @@ namespace cfma::sim {
 // Measure names (keys of the output matrices).
 inline const std::vector<std::string>& known_measures() {
   static const std::vector<std::string> m = {"linear_cka", "debiased_cka", "minibatch_cka", "cca_r2",
-                                             "cca_r2_mean", "lr_r2", "procrustes", "svcca", "pwcca"};
+                                             "cca_r2_mean", "lr_r2", "procrustes", "svcca", "pwcca",
+                                             "linear_cka_calibrated"};
   return m;
 }
 
@@ -33,13 +34,17 @@ struct SimilarityConfig {
   std::uint64_t noise_seed = 0;
   int bootstrap = 0;       // replicates for linear-CKA percentile CIs (feature-space pairs); 0 = off
   int permutations = 0;    // minibatch-CKA permutation p-values; 0 = off
+  // Whole-split row permutations for linear_cka_calibrated's null (each costs one more read of
+  // the feature-space sets and one D_Z x D_Z product per chunk, and 8 D_Z^2 bytes).
+  int null_permutations = 20;
   std::uint64_t seed = 0;  // bootstrap weights and permutations
   // Eigenvalues of X'X below rank_tolerance * largest are treated as zero (CCA / LR).
   double rank_tolerance = 1e-10;
   // SVCCA keeps the top singular directions of each set that explain this share of its
   // variance (Raghu et al. 2017: 0.99).
   double svcca_keep = 0.99;
-  // Refuse to start when the accumulators would exceed this (per rank, GiB).
+  // Accumulator memory per rank (GiB): larger set lists are split into jobs and passes
+  // (plan.hpp).
   double max_accumulator_gib = 16.0;
 };
 

@@ -57,6 +57,7 @@ void write_similarity_h5(const std::filesystem::path& path, const std::vector<st
     for (const auto& [measure, m] : r.ci_low) write_matrix(file, g + measure + "_ci_low", m);
     for (const auto& [measure, m] : r.ci_high) write_matrix(file, g + measure + "_ci_high", m);
     for (const auto& [measure, m] : r.p_value) write_matrix(file, g + measure + "_p_value", m);
+    for (const auto& [measure, m] : r.null_sd) write_matrix(file, g + measure + "_null_sd", m);
     write_matrix(file, g + "path", r.path);
     const std::vector<std::int64_t> rows{r.rows};
     file.create<std::int64_t>(g + "rows", {1});
@@ -67,10 +68,11 @@ void write_similarity_h5(const std::filesystem::path& path, const std::vector<st
 
 std::string similarity_csv(const std::vector<store::FeatureSet>& sets, const std::vector<SplitResult>& results) {
   std::ostringstream out;
-  out << "split,measure,set_a,set_b,value,ci_low,ci_high,p_value\n";
+  out << "split,measure,set_a,set_b,value,ci_low,ci_high,p_value,null_sd\n";
   for (const auto& r : results)
     for (const auto& [measure, m] : r.values) {
       const auto lo = r.ci_low.find(measure), hi = r.ci_high.find(measure), p = r.p_value.find(measure);
+      const auto sd = r.null_sd.find(measure);
       for (Eigen::Index a = 0; a < m.rows(); ++a)
         for (Eigen::Index b = 0; b < m.cols(); ++b) {
           out << r.split << ',' << measure << ',' << sets[static_cast<std::size_t>(a)].name << ','
@@ -79,6 +81,8 @@ std::string similarity_csv(const std::vector<store::FeatureSet>& sets, const std
           else out << ',';
           out << ',';
           if (p != r.p_value.end()) out << number(p->second(a, b));
+          out << ',';
+          if (sd != r.null_sd.end()) out << number(sd->second(a, b));
           out << '\n';
         }
     }

@@ -4,8 +4,9 @@
 //     /<split>/<measure> float64 [S, S] with (a, b) = measure(X = set a, Y = set b)
 //     (CKA is symmetric; cca_r2, cca_r2_mean, lr_r2 are not: X is the row set),
 //     /<split>/path int32 [S, S] (0 feature space, 1 minibatch), /<split>/rows int64 [1],
-//     /<split>/<measure>_ci_low, _ci_high (bootstrap), /<split>/<measure>_p_value (permutations).
-//   similarity.csv: split,measure,set_a,set_b,value,ci_low,ci_high,p_value (empty when off).
+//     /<split>/<measure>_ci_low, _ci_high (bootstrap), /<split>/<measure>_p_value (permutations), /<split>/<measure>_null_sd (the permutation
+//     null's sd of linear_cka_calibrated).
+//   similarity.csv: split,measure,set_a,set_b,value,ci_low,ci_high,p_value,null_sd (empty when off).
 #include <filesystem>
 #include <string>
 #include <vector>

@@ -14,6 +14,7 @@
 #include "cfma/par/test_fault.hpp"
 #include "cfma/par/world.hpp"
 #include "cfma/sim/accumulator.hpp"
+#include "cfma/sim/plan.hpp"
 
 namespace cfma::sim {
 
@@ -63,13 +64,15 @@ ConstMap read_centred(store::FeatureReader& reader, std::span<const std::int64_t
 
 // Runs `work` on this rank; then every rank learns whether any rank failed (so all leave the
 // collective section together) and throws SimilarityError with the first failure.
+// `world_rank` >= 0 names the failing rank by its world rank when `comm` is a team.
 template <class F>
-void collective_step(const boost::mpi::communicator& comm, F&& work) {
+void collective_step(const boost::mpi::communicator& comm, F&& work, int world_rank = -1) {
   std::string error;
   try {
     work();
   } catch (const std::exception& e) {
     error = std::string("similarity: ") + e.what();
+    if (world_rank >= 0 && error.rfind("[rank ", 0) != 0) error = "[rank " + std::to_string(world_rank) + "] " + error;
   }
   // The agreed message reads "[rank r] similarity: ...", as every stage's does.
   if (auto message = par::agreed_error(comm, error); !message.empty()) throw SimilarityError(message);
@@ -107,164 +110,224 @@ double percentile(std::vector<double> v, double q) {
   return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
 }
 
-Matrix nan_matrix(int s) { return Matrix::Constant(s, s, nan); }
+// The output matrices of one split, all zero (each cell is then added by the one rank that
+// computes it), and the path of every cell.
+SplitResult empty_result(const std::string& split, std::int64_t rows, const AccumulatorPlan& all,
+                         const SimilarityConfig& config) {
+  const auto s = static_cast<Eigen::Index>(all.dims.size());
+  SplitResult r;
+  r.split = split;
+  r.rows = rows;
+  for (const auto& m : config.measures) r.values[m] = Matrix::Zero(s, s);
+  if (config.bootstrap > 0) r.ci_low["linear_cka"] = r.ci_high["linear_cka"] = Matrix::Zero(s, s);
+  if (all.permutations > 0) r.p_value["minibatch_cka"] = Matrix::Zero(s, s);
+  if (all.null_permutations > 0) r.null_sd["linear_cka_calibrated"] = Matrix::Zero(s, s);
+  r.path.resize(s, s);
+  for (Eigen::Index a = 0; a < s; ++a)
+    for (Eigen::Index b = 0; b < s; ++b)
+      r.path(a, b) = static_cast<std::int32_t>(all.feature_space[to_size(a)] && all.feature_space[to_size(b)]
+                                                   ? PairPath::feature_space
+                                                   : PairPath::minibatch);
+  return r;
+}
 
-// Bootstrap replicate r's linear CKA of every feature-space pair (NaN elsewhere). Train
-// replicates are re-centred by their own weighted mean; test replicates keep the train mean.
-Matrix bootstrap_cka(const Accumulator& acc, bool recentre) {
-  const int s = acc.sets();
-  const double n = acc.rows();
-  auto centred_cross = [&](int a, int b) {
-    Matrix c = acc.cross(a, b);
-    if (recentre) c -= acc.column_sums(a) * acc.column_sums(b).transpose() / n;
-    return c;
-  };
-  Matrix out = nan_matrix(s);
-  std::vector<double> gram_norm(to_size(s), nan);
-  for (int a = 0; a < s; ++a)
-    if (acc.plan().feature_space[to_size(a)]) gram_norm[to_size(a)] = centred_cross(a, a).norm();
-  for (int a = 0; a < s; ++a)
-    for (int b = a; b < s; ++b) {
-      if (!acc.plan().feature_space[to_size(a)] || !acc.plan().feature_space[to_size(b)]) continue;
-      out(a, b) = out(b, a) =
-          linear_cka(centred_cross(a, b).squaredNorm(), gram_norm[to_size(a)], gram_norm[to_size(b)]);
-    }
+// Every float64 matrix of a result, in a fixed order (the world sum, the saved unit).
+std::vector<std::span<double>> result_buffers(SplitResult& r) {
+  std::vector<std::span<double>> out;
+  for (auto* maps : {&r.values, &r.ci_low, &r.ci_high, &r.p_value, &r.null_sd})
+    for (auto& [name, m] : *maps) out.emplace_back(m.data(), static_cast<std::size_t>(m.size()));
   return out;
 }
 
-// The measures of one split from its reduced sums (the same on every rank). The pairs'
-// cross-block measures (CCA, LR, Procrustes, SVCCA, PWCCA: a few products and a symmetric
-// eigensolver each) are dealt out to the ranks, pair k to rank k mod P, and summed: every cell
-// is computed by one rank, the others add 0, so the result does not depend on P.
-SplitResult measures_of(const Accumulator& acc, const std::vector<Accumulator>& boot,
-                        const SplitRows& split, const std::vector<store::FeatureSet>& sets,
-                        const SimilarityConfig& config, const boost::mpi::communicator& comm) {
+// Adds this rank's share of the measures of `job` to `r`: the cells of the pairs the job owns
+// (SimilarityPlan::owns). Cheap cells (CKA, CIs, p-values, the null) come from the team's rank
+// 0; the cross-block measures (CCA, LR, Procrustes, SVCCA, PWCCA: a few products and a symmetric
+// eigensolver each) are dealt out to the team, pair k to team rank k mod size. The world then
+// sums: every cell is computed by one rank, so the result depends on neither P nor the plan.
+void add_job_measures(const Accumulator& acc, const std::vector<Accumulator>& boot, const SimilarityJob& job,
+                      const SimilarityPlan& plan, const std::string& split, const std::vector<store::FeatureSet>& sets,
+                      const SimilarityConfig& config, const boost::mpi::communicator& team, SplitResult& r) {
   const int s = acc.sets();
   const auto& fs = acc.plan().feature_space;
-  SplitResult r;
-  r.split = split.name;
-  r.rows = static_cast<std::int64_t>(split.rows.size());
-  r.path.resize(s, s);
-  // Cross-block measures start at 0 and are summed over ranks below; the others are computed
-  // on every rank.
+  const bool lead = team.rank() == 0;
   const std::vector<std::string> dealt = {"cca_r2", "cca_r2_mean", "lr_r2", "procrustes", "svcca", "pwcca"};
-  auto is_dealt = [&](const std::string& m) { return std::find(dealt.begin(), dealt.end(), m) != dealt.end(); };
-  for (const auto& m : config.measures) r.values[m] = is_dealt(m) ? Matrix::Zero(s, s) : nan_matrix(s);
-
-  // Per-set quantities, computed once.
-  std::vector<double> gram_norm(to_size(s), nan), trace(to_size(s), nan), hsic_self(to_size(s), nan);
-  std::vector<std::optional<Whitening>> white(to_size(s));
-  std::vector<std::optional<SvdReduction>> reduced(to_size(s));
-  std::vector<Matrix> grams(to_size(s));  // kept for PWCCA's weights only
   const bool pwcca_wanted = wants(config, "pwcca");
   const bool need_white = wants(config, "cca_r2") || wants(config, "cca_r2_mean") || wants(config, "lr_r2") || pwcca_wanted;
   const bool need_cross = need_white || wants(config, "procrustes") || wants(config, "svcca");
-  for (int a = 0; a < s; ++a) {
-    if (!fs[to_size(a)]) continue;
-    gram_norm[to_size(a)] = acc.gram_norm(a);
-    if (acc.plan().debiased) hsic_self[to_size(a)] = unbiased_hsic(hsic_terms(acc.kernel_sums(a, a)));
-    if (need_cross) {
-      Matrix g = acc.gram(a);
-      trace[to_size(a)] = g.trace();
-      if (need_white) white[to_size(a)] = whitening(g, config.rank_tolerance);
-      if (wants(config, "svcca")) reduced[to_size(a)] = svd_reduction(g, config.svcca_keep);
-      if (pwcca_wanted) grams[to_size(a)] = std::move(g);
+  auto global = [&](int local) { return job.sets[to_size(local)]; };
+  auto set = [&](const std::string& m, int a, int b, double v) {
+    if (auto it = r.values.find(m); it != r.values.end()) it->second(global(a), global(b)) = v;
+  };
+
+  // Per-set quantities, computed on first use (a team rank needs only the sets of its pairs).
+  std::vector<double> gram_norm(to_size(s), nan), hsic_self(to_size(s), nan);
+  for (int a = 0; a < s; ++a)
+    if (fs[to_size(a)]) {
+      gram_norm[to_size(a)] = acc.gram_norm(a);
+      if (acc.plan().debiased) hsic_self[to_size(a)] = unbiased_hsic(hsic_terms(acc.kernel_sums(a, a)));
     }
-  }
+  struct PerSet {
+    Matrix gram;  // kept for PWCCA's weights only
+    double trace = 0;
+    std::optional<Whitening> white;
+    std::optional<SvdReduction> reduced;
+  };
+  std::vector<std::optional<PerSet>> per_set(to_size(s));
+  auto of = [&](int a) -> const PerSet& {
+    auto& p = per_set[to_size(a)];
+    if (!p) {
+      p.emplace();
+      Matrix g = acc.gram(a);
+      p->trace = g.trace();
+      if (need_white) p->white = whitening(g, config.rank_tolerance);
+      if (wants(config, "svcca")) p->reduced = svd_reduction(g, config.svcca_keep);
+      if (pwcca_wanted) p->gram = std::move(g);
+    }
+    return *p;
+  };
   auto minibatch_cka = [&](int a, int b) {
     return acc.minibatch_hsic(a, b) / std::sqrt(acc.minibatch_hsic(a, a) * acc.minibatch_hsic(b, b));
   };
-  auto set = [&](const std::string& m, int a, int b, double v) {
-    if (r.values.count(m)) r.values[m](a, b) = v;
+
+  const bool recentre = split == "train";  // train replicates re-centred by their own weighted mean
+  auto boot_cross = [&](const Accumulator& rep, int a, int b) {
+    Matrix c = rep.cross(a, b);
+    if (recentre) c -= rep.column_sums(a) * rep.column_sums(b).transpose() / rep.rows();
+    return c;
   };
-  int pair = 0;  // feature-space pairs seen, for dealing them out
+  std::vector<std::vector<double>> boot_norm(boot.size());
+  if (lead)
+    for (std::size_t k = 0; k < boot.size(); ++k) {
+      boot_norm[k].assign(to_size(s), nan);
+      for (int a = 0; a < s; ++a)
+        if (fs[to_size(a)]) boot_norm[k][to_size(a)] = boot_cross(boot[k], a, a).norm();
+    }
+
+  int pair = 0;  // owned feature-space pairs seen, for dealing them out
   for (int a = 0; a < s; ++a)
     for (int b = a; b < s; ++b) {
+      const int ga = global(a), gb = global(b);
+      if (!plan.owns(job, ga, gb)) continue;
       const bool feature_space = fs[to_size(a)] && fs[to_size(b)];
-      r.path(a, b) = r.path(b, a) =
-          static_cast<std::int32_t>(feature_space ? PairPath::feature_space : PairPath::minibatch);
-      if (acc.plan().minibatch) {
-        const double v = minibatch_cka(a, b);
-        set("minibatch_cka", a, b, v);
-        set("minibatch_cka", b, a, v);
+      if (lead) {
+        if (acc.plan().minibatch) {
+          const double v = minibatch_cka(a, b);
+          set("minibatch_cka", a, b, v);
+          set("minibatch_cka", b, a, v);
+        }
+        if (acc.plan().permutations > 0) {
+          const double observed = acc.minibatch_hsic(a, b);
+          int at_least_as_large = 0;
+          for (int k = 0; k < acc.plan().permutations; ++k)
+            at_least_as_large += acc.permuted_minibatch_hsic(k, a, b) >= observed ? 1 : 0;
+          auto& p = r.p_value.at("minibatch_cka");
+          p(ga, gb) = p(gb, ga) = (1.0 + at_least_as_large) / (1.0 + acc.plan().permutations);
+        }
+        if (!boot.empty()) {
+          double lo = nan, hi = nan;
+          if (feature_space) {
+            std::vector<double> v;
+            for (std::size_t k = 0; k < boot.size(); ++k)
+              v.push_back(linear_cka(boot_cross(boot[k], a, b).squaredNorm(), boot_norm[k][to_size(a)],
+                                     boot_norm[k][to_size(b)]));
+            lo = percentile(v, 0.025);
+            hi = percentile(std::move(v), 0.975);
+          }
+          r.ci_low.at("linear_cka")(ga, gb) = r.ci_low.at("linear_cka")(gb, ga) = lo;
+          r.ci_high.at("linear_cka")(ga, gb) = r.ci_high.at("linear_cka")(gb, ga) = hi;
+        }
       }
       if (!feature_space) {  // CKA cells take the minibatch estimate; the cross-block measures are NaN
+        if (!lead) continue;
         const double v = minibatch_cka(a, b);
         for (const char* m : {"linear_cka", "debiased_cka"}) { set(m, a, b, v); set(m, b, a, v); }
-        for (const auto& m : dealt) { set(m, a, b, nan); set(m, b, a, nan); }  // NaN + 0 = NaN
+        for (const auto& m : dealt) { set(m, a, b, nan); set(m, b, a, nan); }
+        if (acc.plan().null_permutations > 0) {
+          set("linear_cka_calibrated", a, b, nan);
+          set("linear_cka_calibrated", b, a, nan);
+          r.null_sd.at("linear_cka_calibrated")(ga, gb) = r.null_sd.at("linear_cka_calibrated")(gb, ga) = nan;
+        }
         continue;
       }
-      const double cka = linear_cka(acc.cross_squared_norm(a, b), gram_norm[to_size(a)], gram_norm[to_size(b)]);
-      set("linear_cka", a, b, cka);
-      set("linear_cka", b, a, cka);
-      if (acc.plan().debiased) {
-        const double v = debiased_cka(unbiased_hsic(hsic_terms(acc.kernel_sums(a, b))),
-                                      hsic_self[to_size(a)], hsic_self[to_size(b)]);
-        set("debiased_cka", a, b, v);
-        set("debiased_cka", b, a, v);
+      if (lead) {
+        const double cka = linear_cka(acc.cross_squared_norm(a, b), gram_norm[to_size(a)], gram_norm[to_size(b)]);
+        set("linear_cka", a, b, cka);
+        set("linear_cka", b, a, cka);
+        if (acc.plan().debiased) {
+          const double v = debiased_cka(unbiased_hsic(hsic_terms(acc.kernel_sums(a, b))), hsic_self[to_size(a)],
+                                        hsic_self[to_size(b)]);
+          set("debiased_cka", a, b, v);
+          set("debiased_cka", b, a, v);
+        }
+        if (const int k_null = acc.plan().null_permutations; k_null > 0) {
+          // Rows of one set permuted over the whole split: the Grams are unchanged, only the
+          // cross product moves. Score minus the null's mean, and the null's sd (ddof = 0).
+          Vector null(k_null);
+          for (int k = 0; k < k_null; ++k)
+            null(k) = linear_cka(acc.permuted_cross_squared_norm(k, a, b), gram_norm[to_size(a)], gram_norm[to_size(b)]);
+          const double mean = null.mean();
+          const double sd = std::sqrt((null.array() - mean).square().mean());
+          set("linear_cka_calibrated", a, b, cka - mean);
+          set("linear_cka_calibrated", b, a, cka - mean);
+          r.null_sd.at("linear_cka_calibrated")(ga, gb) = r.null_sd.at("linear_cka_calibrated")(gb, ga) = sd;
+        }
       }
-      if (!need_cross || (pair++ % comm.size()) != comm.rank()) continue;
+      if (!need_cross || (pair++ % team.size()) != team.rank()) continue;
       const Matrix c = acc.cross(a, b);  // X_a' X_b
+      const PerSet &pa = of(a), &pb = of(b);
       if (need_white) {
-        const auto &wa = *white[to_size(a)], &wb = *white[to_size(b)];
-        set("cca_r2", a, b, cca_r2(c, wa, wb, sets[to_size(a)].columns()));
-        set("cca_r2", b, a, cca_r2(c.transpose(), wb, wa, sets[to_size(b)].columns()));
+        const auto &wa = *pa.white, &wb = *pb.white;
+        set("cca_r2", a, b, cca_r2(c, wa, wb, sets[to_size(ga)].columns()));
+        set("cca_r2", b, a, cca_r2(c.transpose(), wb, wa, sets[to_size(gb)].columns()));
         set("cca_r2_mean", a, b, cca_r2_mean(c, wa, wb));
         set("cca_r2_mean", b, a, cca_r2_mean(c.transpose(), wb, wa));
-        set("lr_r2", a, b, lr_r2(c, wb, trace[to_size(a)]));
-        set("lr_r2", b, a, lr_r2(c.transpose(), wa, trace[to_size(b)]));
+        set("lr_r2", a, b, lr_r2(c, wb, pa.trace));
+        set("lr_r2", b, a, lr_r2(c.transpose(), wa, pb.trace));
         if (pwcca_wanted) {
-          const double v = pwcca(c, grams[to_size(a)], wa, grams[to_size(b)], wb);
+          const double v = pwcca(c, pa.gram, wa, pb.gram, wb);
           set("pwcca", a, b, v);
           set("pwcca", b, a, v);
         }
       }
       if (wants(config, "procrustes")) {
-        const double v = procrustes_distance(c, trace[to_size(a)], trace[to_size(b)]);
+        const double v = procrustes_distance(c, pa.trace, pb.trace);
         set("procrustes", a, b, v);
         set("procrustes", b, a, v);
       }
       if (wants(config, "svcca")) {
-        const double v = svcca(c, *reduced[to_size(a)], *reduced[to_size(b)]);
+        const double v = svcca(c, *pa.reduced, *pb.reduced);
         set("svcca", a, b, v);
         set("svcca", b, a, v);
       }
     }
+}
 
-  for (const auto& m : config.measures)
-    if (is_dealt(m)) par::all_reduce_sum(comm, std::span<double>(r.values[m].data(), static_cast<std::size_t>(r.values[m].size())));
-
-  if (!boot.empty()) {
-    std::vector<Matrix> reps;
-    for (const auto& rep : boot) reps.push_back(bootstrap_cka(rep, split.name == "train"));
-    Matrix lo = nan_matrix(s), hi = nan_matrix(s);
-    for (int a = 0; a < s; ++a)
-      for (int b = 0; b < s; ++b) {
-        if (!fs[to_size(a)] || !fs[to_size(b)]) continue;
-        std::vector<double> v;
-        for (const auto& m : reps) v.push_back(m(a, b));
-        lo(a, b) = percentile(v, 0.025);
-        hi(a, b) = percentile(std::move(v), 0.975);
-      }
-    r.ci_low["linear_cka"] = lo;
-    r.ci_high["linear_cka"] = hi;
+// Reads the rows at positions `perm[begin .. end)` of `rows` for the feature-space sets of a job
+// into `out` (stacked like the chunk: column r = the row paired with chunk column r).
+void read_permuted(std::vector<store::FeatureReader*>& readers, const AccumulatorPlan& local,
+                   const Accumulator& acc, const Rows& rows, const std::vector<Eigen::Index>& perm,
+                   std::int64_t begin, std::int64_t end, const std::vector<const Vector*>& means,
+                   std::vector<double>& buffer, Matrix& out) {
+  const auto count = static_cast<Eigen::Index>(end - begin);
+  std::vector<std::pair<std::int64_t, Eigen::Index>> wanted;  // (row, column in the chunk)
+  for (Eigen::Index c = 0; c < count; ++c) wanted.emplace_back(rows[to_size(perm[to_size(begin + c)])], c);
+  std::sort(wanted.begin(), wanted.end());
+  Rows sorted;
+  for (const auto& w : wanted) sorted.push_back(w.first);
+  out.resize(acc.stacked_rows(), count);
+  for (std::size_t i = 0; i < local.dims.size(); ++i) {
+    if (!local.feature_space[i]) continue;
+    const auto x = read_centred(*readers[i], sorted, *means[i], buffer);
+    for (std::size_t k = 0; k < wanted.size(); ++k)
+      out.block(acc.offset(static_cast<int>(i)), wanted[k].second, local.dims[i], 1) = x.col(static_cast<Eigen::Index>(k));
   }
-  if (acc.plan().permutations > 0) {
-    Matrix p(s, s);
-    for (int a = 0; a < s; ++a)
-      for (int b = 0; b < s; ++b) {
-        const double observed = acc.minibatch_hsic(a, b);
-        int at_least_as_large = 0;
-        for (int k = 0; k < acc.plan().permutations; ++k)
-          at_least_as_large += acc.permuted_minibatch_hsic(k, a, b) >= observed ? 1 : 0;
-        p(a, b) = (1.0 + at_least_as_large) / (1.0 + acc.plan().permutations);
-      }
-    r.p_value["minibatch_cka"] = p;
-  }
-  return r;
 }
 
 }  // namespace
+
+std::vector<Eigen::Index> null_permutation(std::uint64_t seed, int k, Eigen::Index n) {
+  return minibatch_permutation(splitmix64(seed ^ 0x243f6a8885a308d3ULL), -1, k, n);
+}
 
 int bootstrap_weight(std::uint64_t seed, int replicate, std::int64_t row) {
   const std::uint64_t h =
@@ -309,119 +372,131 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
     return rows;
   };
 
-  AccumulatorPlan plan;
-  bool any_wide = false;
-  for (const auto& set : sets) {
-    plan.dims.push_back(set.columns());
-    plan.feature_space.push_back(set.columns() <= config.max_feature_space_dim);
-    any_wide = any_wide || !plan.feature_space.back();
+  const Rows train = sorted_rows("train", train_rows);
+  std::vector<Rows> split_rows;
+  std::vector<std::int64_t> split_sizes;
+  for (const auto& split : splits) {
+    split_rows.push_back(sorted_rows(split.name, split.rows));
+    split_sizes.push_back(static_cast<std::int64_t>(split_rows.back().size()));
   }
-  plan.debiased = wants(config, "debiased_cka");
-  plan.minibatch = any_wide || wants(config, "minibatch_cka") || config.permutations > 0;
-  plan.permutations = plan.minibatch ? config.permutations : 0;
-  plan.seed = config.seed;
-  AccumulatorPlan boot_plan{plan.dims, plan.feature_space, false, false, 0, config.seed};
-
-  const double gib = static_cast<double>(1ULL << 30);
-  const double b = static_cast<double>(config.minibatch_size);
-  double bytes = 8.0 * static_cast<double>(plan.buffer_size() + to_size(config.bootstrap) * boot_plan.buffer_size());
-  // The stacked chunk (and its weighted copy when bootstrapping).
-  double stacked_dim = 0;
-  std::size_t largest_split = 0;
-  for (int i = 0; i < s; ++i)
-    if (plan.feature_space[to_size(i)]) stacked_dim += static_cast<double>(plan.dims[to_size(i)]);
-  for (const auto& split : splits) largest_split = std::max(largest_split, split.rows.size());
-  bytes += 8.0 * stacked_dim * static_cast<double>(std::min(to_size(config.chunk_rows), largest_split)) *
-           (config.bootstrap > 0 ? 2.0 : 1.0);
-  // Minibatch Grams: a minibatch has b <= size < 2b rows, or the whole split when it is shorter.
-  const double minibatch_rows = std::min(2 * b, static_cast<double>(largest_split));
-  if (plan.minibatch) bytes += 8.0 * (s + 2) * minibatch_rows * minibatch_rows;
+  const SimilarityPlan plan =
+      plan_similarity(sets, config, static_cast<std::int64_t>(train.size()), split_sizes, comm.size());
+  const auto& all = plan.all;
   if (comm.rank() == 0) {
     for (int i = 0; i < s; ++i)
-      spdlog::info("similarity: '{}' (D = {}): {}", sets[to_size(i)].name, plan.dims[to_size(i)],
-                   plan.feature_space[to_size(i)] ? "feature-space Gram blocks"
-                                                  : fmt::format("minibatch path (b = {})", config.minibatch_size));
-    spdlog::info("similarity: {} sets, accumulators {:.2f} GiB per rank{}", s, bytes / gib,
-                 plan.minibatch ? fmt::format(", minibatch HSIC for all pairs (b = {})", config.minibatch_size) : "");
+      spdlog::info("similarity: '{}' (D = {}): {}", sets[to_size(i)].name, all.dims[to_size(i)],
+                   all.feature_space[to_size(i)] ? "feature-space Gram blocks"
+                                                 : fmt::format("minibatch path (b = {})", config.minibatch_size));
+    spdlog::info("similarity: {} sets{}; plan: {}", s,
+                 all.minibatch ? fmt::format(", minibatch HSIC for all pairs (b = {})", config.minibatch_size) : "",
+                 plan.describe());
   }
-  if (bytes / gib > config.max_accumulator_gib)
-    throw SimilarityError(fmt::format(
-        "similarity: accumulators would need {:.1f} GiB per rank (> max_accumulator_gib = {}); select "
-        "fewer sets or lower max_feature_space_dim so wide sets take the minibatch path",
-        bytes / gib, config.max_accumulator_gib));
 
-  const Rows train = sorted_rows("train", train_rows);
   std::vector<store::FeatureReader> readers;
   collective_step(comm, [&] {  // opens every set's files, on each rank separately
     for (const auto& set : sets) readers.emplace_back(set);
   });
+  const int team_index = plan.team_of(comm.rank());
+  const boost::mpi::communicator team = comm.split(team_index);
   std::vector<Vector> means;  // computed on the first pass that is not restored
 
   std::vector<SplitResult> results;
-  for (const auto& split : splits) {
-    // A unit of work: one split's pass, kept as its reduced sums (identical on every rank).
+  for (std::size_t split_index = 0; split_index < splits.size(); ++split_index) {
+    const auto& split = splits[split_index];
+    const Rows& rows = split_rows[split_index];
+    // A unit of work: one split's results (identical on every rank).
     if (par::stop_agreed(comm))
       throw Interrupted("similarity: stopped by signal before the " + split.name + " pass (" +
                         std::to_string(results.size()) + " of " + std::to_string(splits.size()) +
                         " passes done and kept)");
-    const Rows rows = sorted_rows(split.name, split.rows);
-    Accumulator acc(plan);
-    std::vector<Accumulator> boot(to_size(config.bootstrap), Accumulator(boot_plan));
-    std::vector<std::span<double>> buffers{acc.buffer()};
-    for (auto& rep : boot) buffers.push_back(rep.buffer());
+    SplitResult result = empty_result(split.name, static_cast<std::int64_t>(rows.size()), all, config);
+    auto buffers = result_buffers(result);
+    std::size_t total = 0;
+    for (const auto& b : buffers) total += b.size() * sizeof(double);
     const std::string unit = "split " + split.name;
-    if (const auto saved = progress ? progress->find(unit) : std::nullopt) {
-      std::size_t total = 0;
-      for (const auto& b : buffers) total += b.size() * sizeof(double);
-      if (saved->size() == total) {
-        std::size_t at = 0;
-        for (auto& b : buffers) {
-          std::memcpy(b.data(), saved->data() + at, b.size() * sizeof(double));
-          at += b.size() * sizeof(double);
-        }
-        if (comm.rank() == 0) spdlog::info("similarity: {} pass restored from an earlier attempt", split.name);
-        results.push_back(measures_of(acc, boot, split, sets, config, comm));
-        continue;
+    if (const auto saved = progress ? progress->find(unit) : std::nullopt; saved && saved->size() == total) {
+      std::size_t at = 0;
+      for (auto& b : buffers) {
+        std::memcpy(b.data(), saved->data() + at, b.size() * sizeof(double));
+        at += b.size() * sizeof(double);
       }
+      if (comm.rank() == 0) spdlog::info("similarity: {} pass restored from an earlier attempt", split.name);
+      results.push_back(std::move(result));
+      continue;
     }
     if (means.empty()) means = train_means(readers, train, config.chunk_rows, comm);
-    collective_step(comm, [&] {
-      par::test_fault_point("similarity");
-      std::vector<double> buffer;
-      Matrix stacked;  // every feature-space set's chunk, read once for all its pairs
-      for (const auto& unit : work_units(static_cast<std::int64_t>(rows.size()), plan.minibatch,
-                                         config.minibatch_size, config.chunk_rows, comm)) {
-        const std::span<const std::int64_t> chunk(rows.data() + unit.begin, to_size(unit.end - unit.begin));
-        stacked.resize(acc.stacked_rows(), static_cast<Eigen::Index>(chunk.size()));
-        for (int i = 0; i < s; ++i)
-          if (plan.feature_space[to_size(i)])
-            stacked.middleRows(acc.offset(i), plan.dims[to_size(i)]) =
-                read_centred(readers[to_size(i)], chunk, means[to_size(i)], buffer);
-        acc.add_rows(stacked);
-        std::vector<double> weights(chunk.size());
-        for (int k = 0; k < config.bootstrap; ++k) {
-          for (std::size_t r = 0; r < chunk.size(); ++r)
-            weights[r] = bootstrap_weight(config.seed, k, chunk[r]);
-          boot[to_size(k)].add_rows(stacked, weights.data());
+    std::vector<std::vector<Eigen::Index>> null_perms;
+    for (int k = 0; k < all.null_permutations; ++k)
+      null_perms.push_back(null_permutation(config.seed, k, static_cast<Eigen::Index>(rows.size())));
+
+    // This team's jobs, one pass each; a failure is agreed within the team (so its ranks leave
+    // together), then over the world below.
+    std::string error;
+    try {
+      for (std::size_t j = static_cast<std::size_t>(team_index); j < plan.jobs.size();
+           j += static_cast<std::size_t>(plan.teams)) {
+        const auto& job = plan.jobs[j];
+        const AccumulatorPlan local = job_accumulator_plan(all, job.sets);
+        const AccumulatorPlan boot_plan{local.dims, local.feature_space, false, false, 0, 0, config.seed};
+        Accumulator acc(local);
+        std::vector<Accumulator> boot(to_size(config.bootstrap), Accumulator(boot_plan));
+        std::vector<store::FeatureReader*> job_readers;
+        std::vector<const Vector*> job_means;
+        for (const int i : job.sets) {
+          job_readers.push_back(&readers[to_size(i)]);
+          job_means.push_back(&means[to_size(i)]);
         }
-        if (!plan.minibatch) continue;
-        std::vector<Matrix> grams;  // K~ of every set for this minibatch
-        for (int i = 0; i < s; ++i)
-          grams.push_back(plan.feature_space[to_size(i)]
-                              ? zero_diagonal_gram(stacked.middleRows(acc.offset(i), plan.dims[to_size(i)]))
-                              : zero_diagonal_gram(read_centred(readers[to_size(i)], chunk, means[to_size(i)], buffer)));
-        acc.add_minibatch(unit.minibatch, grams);
+        const int js = static_cast<int>(job.sets.size());
+        collective_step(team, [&] {
+          par::test_fault_point("similarity");
+          std::vector<double> buffer;
+          Matrix stacked, permuted;  // every feature-space set's chunk, read once for all its pairs
+          for (const auto& unit : work_units(static_cast<std::int64_t>(rows.size()), local.minibatch,
+                                             config.minibatch_size, config.chunk_rows, team)) {
+            const std::span<const std::int64_t> chunk(rows.data() + unit.begin, to_size(unit.end - unit.begin));
+            stacked.resize(acc.stacked_rows(), static_cast<Eigen::Index>(chunk.size()));
+            for (int i = 0; i < js; ++i)
+              if (local.feature_space[to_size(i)])
+                stacked.middleRows(acc.offset(i), local.dims[to_size(i)]) =
+                    read_centred(*job_readers[to_size(i)], chunk, *job_means[to_size(i)], buffer);
+            acc.add_rows(stacked);
+            std::vector<double> weights(chunk.size());
+            for (int k = 0; k < config.bootstrap; ++k) {
+              for (std::size_t r = 0; r < chunk.size(); ++r) weights[r] = bootstrap_weight(config.seed, k, chunk[r]);
+              boot[to_size(k)].add_rows(stacked, weights.data());
+            }
+            for (int k = 0; k < local.null_permutations; ++k) {
+              read_permuted(job_readers, local, acc, rows, null_perms[to_size(k)], unit.begin, unit.end, job_means,
+                            buffer, permuted);
+              acc.add_permuted_rows(k, stacked, permuted);
+            }
+            if (!local.minibatch) continue;
+            std::vector<Matrix> grams;  // K~ of every set for this minibatch
+            for (int i = 0; i < js; ++i)
+              grams.push_back(local.feature_space[to_size(i)]
+                                  ? zero_diagonal_gram(stacked.middleRows(acc.offset(i), local.dims[to_size(i)]))
+                                  : zero_diagonal_gram(read_centred(*job_readers[to_size(i)], chunk,
+                                                                    *job_means[to_size(i)], buffer)));
+            acc.add_minibatch(unit.minibatch, grams);
+          }
+        }, comm.rank());
+        par::all_reduce_sum(team, acc.buffer());
+        for (auto& rep : boot) par::all_reduce_sum(team, rep.buffer());
+        collective_step(team, [&] { add_job_measures(acc, boot, job, plan, split.name, sets, config, team, result); },
+                        comm.rank());
       }
-    });
-    par::all_reduce_sum(comm, acc.buffer());
-    for (auto& rep : boot) par::all_reduce_sum(comm, rep.buffer());
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    if (auto message = par::agreed_error(comm, error); !message.empty()) throw SimilarityError(message);
+    for (auto& b : buffers) par::all_reduce_sum(comm, b);
     if (comm.rank() == 0) spdlog::info("similarity: {} pass done ({} rows)", split.name, rows.size());
     if (progress) {
       std::string bytes;
       for (const auto& b : buffers) bytes.append(reinterpret_cast<const char*>(b.data()), b.size() * sizeof(double));
       progress->save(unit, bytes);
     }
-    results.push_back(measures_of(acc, boot, split, sets, config, comm));
+    results.push_back(std::move(result));
   }
   return results;
 }

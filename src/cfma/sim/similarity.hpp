@@ -14,7 +14,12 @@
 // Paths: a set with D <= max_feature_space_dim gets Gram/cross blocks (exact CKA, CCA, LR);
 // wider sets get only minibatch statistics, and CKA cells involving them hold minibatch CKA
 // (Nguyen, Raghu, Kornblith 2021; an estimate of the debiased CKA). CCA, LR, Procrustes,
-// SVCCA and PWCCA cells involving a wide set are NaN. Minibatches are consecutive blocks of b rows of the split's (ascending) row
+// SVCCA and PWCCA cells involving a wide set are NaN. The accumulators of each rank stay within
+// max_accumulator_gib for any set list: plan.hpp splits the pairs into jobs and passes.
+//
+// linear_cka_calibrated: linear CKA minus the mean of its permutation null (null_permutations
+// whole-split permutations of the rows of the pair's later set, seeded by `seed`), with the null's sd; raw
+// linear CKA between unrelated sets is far from 0 when n is not much larger than D. Minibatches are consecutive blocks of b rows of the split's (ascending) row
 // list, the last one absorbing the remainder, and ranks own whole minibatches, so the
 // estimate does not depend on the rank count.
 #include <cstdint>
@@ -45,6 +50,7 @@ struct SplitResult {
   std::map<std::string, Matrix> values;  // measure -> S x S; (a, b) = measure(X = set a, Y = set b)
   std::map<std::string, Matrix> ci_low, ci_high;  // bootstrap percentile CIs (linear_cka)
   std::map<std::string, Matrix> p_value;          // permutation p-values (minibatch_cka)
+  std::map<std::string, Matrix> null_sd;          // sd of the permutation null (linear_cka_calibrated)
   Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic> path;  // PairPath per cell
 };
 
@@ -63,5 +69,8 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
 // Poisson(1) multiplicity of `row` in bootstrap replicate `replicate` (counter-based, so it
 // does not depend on chunking or rank count).
 int bootstrap_weight(std::uint64_t seed, int replicate, std::int64_t row);
+// Permutation k of the linear-CKA null for a split of n rows: position r of its ascending row
+// list is paired with position perm[r] (counter-based: the same on every rank).
+std::vector<Eigen::Index> null_permutation(std::uint64_t seed, int k, Eigen::Index n);
 
 }  // namespace cfma::sim

@@ -1,0 +1,78 @@
+// The similarity plan: any memory bound gives jobs that fit it and cover every pair of sets
+// exactly once; a bound that cannot hold two sets is refused with the set's name.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "cfma/core/error.hpp"
+#include "cfma/sim/plan.hpp"
+
+namespace cfma::sim {
+namespace {
+
+std::vector<store::FeatureSet> sets_of(const std::vector<std::int64_t>& widths) {
+  std::vector<store::FeatureSet> sets;
+  for (std::size_t i = 0; i < widths.size(); ++i) {
+    store::FeatureSet s;
+    s.name = "set" + std::to_string(i);
+    s.rows = 1000;
+    s.noise_columns = widths[i];  // widths only: the plan reads no file
+    sets.push_back(s);
+  }
+  return sets;
+}
+
+TEST(SimilarityPlan, EveryPairFromExactlyOneJobWithinTheBound) {
+  const auto sets = sets_of({300, 20, 310, 64, 64, 5, 250, 200, 90, 2});
+  SimilarityConfig config;
+  config.measures = {"linear_cka", "debiased_cka", "cca_r2"};
+  config.chunk_rows = 256;
+  const auto one = plan_similarity(sets, config, 700, {700, 300}, 3);
+  ASSERT_EQ(one.groups.size(), 1u);
+  ASSERT_EQ(one.jobs.size(), 1u);
+  EXPECT_EQ(one.teams, 1);
+  std::vector<int> group_counts;
+  bool refused = false;
+  for (const double fraction : {0.9, 0.7, 0.5, 0.35, 0.25, 0.1}) {
+    SimilarityConfig bounded = config;
+    bounded.max_accumulator_gib = fraction * one.largest_job_bytes / static_cast<double>(1ULL << 30);
+    SimilarityPlan plan;
+    try {
+      plan = plan_similarity(sets, bounded, 700, {700, 300}, 3);
+    } catch (const SimilarityError& e) {
+      // A bound fails only below every larger bound that worked, naming a set that does not
+      // fit twice in one job.
+      refused = true;
+      const std::string message = e.what();
+      const auto at = message.find("set 'set");
+      ASSERT_NE(at, std::string::npos) << message;
+      const int named = std::stoi(message.substr(at + 8));
+      EXPECT_GT(job_bytes(job_accumulator_plan(one.all, {named, named}), bounded, 700),
+                bounded.max_accumulator_gib * (1ULL << 30));
+      continue;
+    }
+    EXPECT_FALSE(refused) << fraction;
+    group_counts.push_back(static_cast<int>(plan.groups.size()));
+    const auto g = plan.groups.size();
+    EXPECT_EQ(plan.jobs.size(), g * (g - 1) / 2);
+    EXPECT_EQ(plan.teams, std::min<int>(3, static_cast<int>(plan.jobs.size())));
+    for (const auto& job : plan.jobs) EXPECT_LE(job.bytes, bounded.max_accumulator_gib * (1ULL << 30));
+    for (int a = 0; a < 10; ++a)
+      for (int b = a; b < 10; ++b) {
+        int owners = 0;
+        for (const auto& job : plan.jobs)
+          if (plan.owns(job, a, b)) {
+            ++owners;
+            EXPECT_TRUE(std::count(job.sets.begin(), job.sets.end(), a) && std::count(job.sets.begin(), job.sets.end(), b));
+          }
+        EXPECT_EQ(owners, 1) << fraction << ": pair " << a << "," << b;
+      }
+  }
+  EXPECT_TRUE(refused);
+  ASSERT_GE(group_counts.size(), 3u);
+  EXPECT_LT(group_counts.front(), group_counts.back());  // a smaller bound, more groups
+  EXPECT_GE(group_counts.back(), 4);
+}
+
+}  // namespace
+}  // namespace cfma::sim
