@@ -115,15 +115,18 @@ std::vector<Eigen::Index> minibatch_permutation(std::uint64_t seed, std::int64_t
   return p;
 }
 
-void Accumulator::add_minibatch(std::int64_t minibatch, const std::vector<Matrix>& grams) {
+void Accumulator::add_minibatch(std::int64_t minibatch, const std::vector<Matrix>& grams,
+                                const std::vector<char>* pairs) {
   const int s = sets();
+  auto wanted = [&](int i, int j) { return !pairs || (*pairs)[to_size(i) + to_size(j) * to_size(s)] != 0; };
   buffer_[1] += 1.0;
   std::vector<Vector> row_sums(to_size(s));
   for (int i = 0; i < s; ++i) row_sums[to_size(i)] = grams[to_size(i)].rowwise().sum();
   Eigen::Map<Matrix> hsic(buffer_.data() + at_.hsic_at, s, s);
   for (int i = 0; i < s; ++i)
     for (int j = i; j < s; ++j)
-      hsic(i, j) += unbiased_hsic(hsic_terms(grams[to_size(i)], row_sums[to_size(i)],
+      if (wanted(i, j))
+        hsic(i, j) += unbiased_hsic(hsic_terms(grams[to_size(i)], row_sums[to_size(i)],
                                              grams[to_size(j)], row_sums[to_size(j)]));
   // Permutation null: rows of the second set permuted relative to the first, within the
   // minibatch (L -> P L P'). The diagonal (i == j) is permuted too, as a null for self-pairs.
@@ -132,13 +135,17 @@ void Accumulator::add_minibatch(std::int64_t minibatch, const std::vector<Matrix
     const auto perm = minibatch_permutation(plan_.seed, minibatch, k, b);
     Eigen::Map<Matrix> permuted(buffer_.data() + at_.hsic_at + to_size(s) * to_size(s) * to_size(k + 1), s, s);
     for (int j = 0; j < s; ++j) {
+      bool any = false;
+      for (int i = 0; i <= j; ++i) any = any || wanted(i, j);
+      if (!any) continue;
       Matrix l(b, b);
       for (Eigen::Index c = 0; c < b; ++c)
         for (Eigen::Index r = 0; r < b; ++r) l(r, c) = grams[to_size(j)](perm[to_size(r)], perm[to_size(c)]);
       Vector l_rows(b);
       for (Eigen::Index r = 0; r < b; ++r) l_rows(r) = row_sums[to_size(j)](perm[to_size(r)]);
       for (int i = 0; i <= j; ++i)
-        permuted(i, j) += unbiased_hsic(hsic_terms(grams[to_size(i)], row_sums[to_size(i)], l, l_rows));
+        if (wanted(i, j))
+          permuted(i, j) += unbiased_hsic(hsic_terms(grams[to_size(i)], row_sums[to_size(i)], l, l_rows));
     }
   }
 }

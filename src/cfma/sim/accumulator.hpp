@@ -57,7 +57,10 @@ class Accumulator {
   void add_permuted_rows(int k, const Eigen::Ref<const Matrix>& stacked, const Eigen::Ref<const Matrix>& permuted);
   // Adds one minibatch's zero-diagonal Gram matrices K~ (one per set, b x b). `minibatch` is
   // its global index (seeds the permutations, so they do not depend on the rank count).
-  void add_minibatch(std::int64_t minibatch, const std::vector<Matrix>& grams);
+  // `pairs` (optional, S x S column-major): only pairs (i, j), i <= j, with pairs[i + j S] set
+  // are computed (a job of a memory-bounded plan skips the pairs another job owns).
+  void add_minibatch(std::int64_t minibatch, const std::vector<Matrix>& grams,
+                     const std::vector<char>* pairs = nullptr);
 
   // The flat buffer to all-reduce (sum).
   std::span<double> buffer() { return buffer_; }

@@ -447,6 +447,11 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
           job_means.push_back(&means[to_size(i)]);
         }
         const int js = static_cast<int>(job.sets.size());
+        std::vector<char> minibatch_pairs(to_size(js) * to_size(js), 0);  // owned pairs, and every set with itself
+        for (int a = 0; a < js; ++a)
+          for (int b = a; b < js; ++b)
+            minibatch_pairs[to_size(a) + to_size(b) * to_size(js)] =
+                a == b || plan.owns(job, job.sets[to_size(a)], job.sets[to_size(b)]);
         collective_step(team, [&] {
           par::test_fault_point("similarity");
           std::vector<double> buffer;
@@ -477,7 +482,7 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
                                   ? zero_diagonal_gram(stacked.middleRows(acc.offset(i), local.dims[to_size(i)]))
                                   : zero_diagonal_gram(read_centred(*job_readers[to_size(i)], chunk,
                                                                     *job_means[to_size(i)], buffer)));
-            acc.add_minibatch(unit.minibatch, grams);
+            acc.add_minibatch(unit.minibatch, grams, &minibatch_pairs);
           }
         }, comm.rank());
         par::all_reduce_sum(team, acc.buffer());
