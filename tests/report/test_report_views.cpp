@@ -124,6 +124,22 @@ TEST(SimilarityViews, ReadsIntervalsAndPValuesIntoCellNotes) {
   EXPECT_DOUBLE_EQ(tables[0].value("hand/mean_power", "regular-family-s1/conv3"), 0.42);
 }
 
+TEST(SimilarityViews, CalibratedCkaShowsItsNullAndNegativeValues) {
+  const auto dir = cfma::test::scratch_dir("report_similarity_null");
+  const cfma::WorkPaths paths{dir / "work"};
+  cfma::test::write_text(paths.results() / "similarity.csv",
+             "split,measure,set_a,set_b,value,ci_low,ci_high,p_value,null_sd\n"
+             "test,linear_cka_calibrated,regular-family-s1/conv3,noise,-0.031,,,,0.012\n"
+             "test,linear_cka_calibrated,regular-family-s1/conv3,hand/rms,0.35,,,,0.02\n");
+  const auto tables = report::read_similarity(paths);
+  ASSERT_EQ(tables.size(), 1u);
+  EXPECT_EQ(tables[0].notes.at({"regular-family-s1/conv3", "noise"}), "permutation null sd 0.0120");
+  const auto h = report::similarity_heatmap(tables[0], "t", {"regular-family-s1/conv3"}, {"noise", "hand/rms"}, true);
+  EXPECT_DOUBLE_EQ(h.values[0], -0.031);
+  EXPECT_DOUBLE_EQ(h.vmin, -0.1);  // the colour scale reaches below 0
+  EXPECT_DOUBLE_EQ(h.vmax, 1.0);
+}
+
 TEST(ReportSummary, StageTimesSkipUpToDateInvocations) {
   const auto study = nlohmann::json::parse(R"({"stages": {
     "train": {"invocations": [

@@ -321,6 +321,13 @@ TEST(DistributedSimilarity, MemoryBoundedPlanGivesTheSameResults) {
     same(got.null_sd, want.null_sd, "null_sd");
   }
   EXPECT_GT(compared, 2 * 10 * 25);
+  // The calibrated value's null sd reaches the CSV, in its own column.
+  const auto csv = similarity_csv(f.sets, results);
+  const auto row = csv.find("\ntest,linear_cka_calibrated,net-family-s1/conv3,a,");
+  ASSERT_NE(row, std::string::npos);
+  const auto line = csv.substr(row + 1, csv.find('\n', row + 1) - row - 1);
+  const double sd = std::stod(line.substr(line.rfind(',') + 1));
+  EXPECT_NEAR(sd, results[1].null_sd.at("linear_cka_calibrated")(0, 1), 1e-15) << line;
 }
 
 // linear_cka_calibrated against a dense computation with the same whole-split permutations.

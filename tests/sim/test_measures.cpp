@@ -122,6 +122,16 @@ TEST(CcaAndRegression, MatchQrForm) {
   EXPECT_NEAR(cca_r2_mean(cross, wx, wy), (qy.transpose() * qx).squaredNorm() / 5.0, 1e-12);
   EXPECT_NEAR(lr_r2(cross, wy, x.squaredNorm()), (qy.transpose() * x).squaredNorm() / x.squaredNorm(), 1e-12);
   EXPECT_NEAR(cca_r2(cross.transpose(), wy, wx, 7), (qx.transpose() * qy).squaredNorm() / 7.0, 1e-12);
+  // The pair form the job uses: the same values from shared products, both directions.
+  const auto pair = cca_lr_pair(cross, wx, wy, 5, 7, x.squaredNorm(), y.squaredNorm());
+  EXPECT_NEAR(pair.cca_xy, cca_r2(cross, wx, wy, 5), 1e-12);
+  EXPECT_NEAR(pair.cca_yx, cca_r2(cross.transpose(), wy, wx, 7), 1e-12);
+  EXPECT_NEAR(pair.cca_mean, cca_r2_mean(cross.transpose(), wy, wx), 1e-12);
+  EXPECT_NEAR(pair.lr_xy, lr_r2(cross, wy, x.squaredNorm()), 1e-12);
+  EXPECT_NEAR(pair.lr_yx, lr_r2(cross.transpose(), wx, y.squaredNorm()), 1e-12);
+  EXPECT_NEAR(pair.lr_yx, (qx.transpose() * y).squaredNorm() / y.squaredNorm(), 1e-12);
+  EXPECT_NEAR(pwcca_from_canonical(pair.canonical, x.transpose() * x, wx, y.transpose() * y, wy),
+              pwcca(cross, x.transpose() * x, wx, y.transpose() * y, wy), 1e-12);
 }
 
 TEST(CcaAndRegression, RankDeficientSetUsesItsRank) {

@@ -28,4 +28,13 @@ struct PivotedCholesky {
 };
 PivotedCholesky pivoted_cholesky(const Eigen::Ref<const Eigen::MatrixXd>& a, double tol);
 
+// Eigenvalues (ascending) and, with `vectors`, orthonormal eigenvectors (columns, same order) of
+// the symmetric `a`, from its lower triangle (LAPACK dsyevd: divide and conquer after a blocked
+// tridiagonalisation, about 5x faster than Eigen's SelfAdjointEigenSolver at n = 1,000-4,000).
+struct SymmetricEigen {
+  Eigen::VectorXd values;
+  Eigen::MatrixXd vectors;  // empty without `vectors`
+};
+SymmetricEigen symmetric_eigen(const Eigen::Ref<const Eigen::MatrixXd>& a, bool vectors = true);
+
 }  // namespace cfma

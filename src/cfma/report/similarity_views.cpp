@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "cfma/core/error.hpp"
@@ -47,7 +48,8 @@ LayerSet parse_layer_set(const std::string& set) {
 
 namespace {
 
-std::string interval_note(const std::string& lo, const std::string& hi, const std::string& p) {
+std::string interval_note(const std::string& lo, const std::string& hi, const std::string& p,
+                          const std::string& null_sd) {
   std::string note;
   char buf[96];
   if (const auto l = to_number(lo), h = to_number(hi); l && h) {
@@ -56,6 +58,10 @@ std::string interval_note(const std::string& lo, const std::string& hi, const st
   }
   if (const auto v = to_number(p)) {
     std::snprintf(buf, sizeof buf, "%sp = %.4g", note.empty() ? "" : ", ", *v);
+    note += buf;
+  }
+  if (const auto v = to_number(null_sd)) {
+    std::snprintf(buf, sizeof buf, "%spermutation null sd %.4f", note.empty() ? "" : ", ", *v);
     note += buf;
   }
   return note;
@@ -99,6 +105,26 @@ std::string add_heatmap(FigureWriter& w, const std::string& stem, const Heatmap&
   return w.add_with_data(stem, heatmap_svg(h), heatmap_table(h));
 }
 
+// One line on what a measure's cells mean (row set X, column set Y).
+std::string measure_description(const std::string& measure) {
+  static const std::map<std::string, std::string> about = {
+      {"linear_cka", "Linear CKA (Kornblith et al. 2019): 1 = the same up to rotation and scale, symmetric."},
+      {"debiased_cka", "Debiased linear CKA (unbiased HSIC): near 0 for unrelated sets at any n, symmetric."},
+      {"minibatch_cka", "Minibatch CKA (Nguyen et al. 2021): unbiased HSIC summed over minibatches of rows."},
+      {"cca_r2", "CCA R^2 as the paper wrote it: squared canonical correlations summed over the row set's width."},
+      {"cca_r2_mean", "Mean squared canonical correlation over min(rank X, rank Y)."},
+      {"lr_r2", "Linear-regression R^2: the share of the row set's variance least squares on the column set explains."},
+      {"procrustes", "Orthogonal Procrustes distance (anatome): 0 = equal up to rotation and scale, 1 = orthogonal."},
+      {"svcca", "SVCCA (Raghu et al. 2017): mean canonical correlation of the sets' top singular directions."},
+      {"pwcca", "PWCCA (Morcos et al. 2018): canonical correlations weighted by how much of the set they account for."},
+      {"linear_cka_calibrated",
+       "Linear CKA minus the mean of its permutation null (rows of one set permuted): about 0 for unrelated sets; "
+       "hover a cell for the null's sd."},
+  };
+  const auto it = about.find(measure);
+  return it == about.end() ? std::string() : it->second;
+}
+
 bool hand_crafted(const std::string& s) {
   return s.rfind("hand/", 0) == 0 || s.rfind("group/", 0) == 0 || s == "noise" || s == "input";
 }
@@ -114,7 +140,8 @@ std::vector<SimilarityTable> read_similarity(const WorkPaths& paths) {
             c_b = t.column("set_b"), c_value = t.column("value");
   if (std::min({c_split, c_measure, c_a, c_b, c_value}) < 0)
     throw ReportError(path.string() + ": expected columns split, measure, set_a, set_b, value");
-  const int c_lo = t.column("ci_low"), c_hi = t.column("ci_high"), c_p = t.column("p_value");
+  const int c_lo = t.column("ci_low"), c_hi = t.column("ci_high"), c_p = t.column("p_value"),
+            c_sd = t.column("null_sd");  // absent in files written before linear_cka_calibrated
   auto at = [](const std::vector<std::string>& row, int c) {
     return c >= 0 && static_cast<std::size_t>(c) < row.size() ? row[static_cast<std::size_t>(c)] : std::string();
   };
@@ -129,7 +156,7 @@ std::vector<SimilarityTable> read_similarity(const WorkPaths& paths) {
     auto& table = tables[it->second];
     const auto a = at(row, c_a), b = at(row, c_b);
     table.values[{a, b}] = to_number(at(row, c_value)).value_or(NAN);
-    if (const auto note = interval_note(at(row, c_lo), at(row, c_hi), at(row, c_p)); !note.empty()) table.notes[{a, b}] = note;
+    if (const auto note = interval_note(at(row, c_lo), at(row, c_hi), at(row, c_p), at(row, c_sd)); !note.empty()) table.notes[{a, b}] = note;
     for (const auto* s : {&a, &b})
       if (std::find(table.sets.begin(), table.sets.end(), *s) == table.sets.end()) table.sets.push_back(*s);
   }
@@ -153,6 +180,9 @@ Heatmap similarity_heatmap(const SimilarityTable& t, const std::string& title, c
       h.notes.push_back(note == t.notes.end() ? "" : note->second);
       h.marked.push_back(t.is_minibatch(r, c));
     }
+  // Similarities lie in [0, 1]; a permutation-calibrated CKA can be below 0.
+  for (const double v : h.values)
+    if (std::isfinite(v)) h.vmin = std::min(h.vmin, std::floor(v * 10) / 10);
   return h;
 }
 
@@ -214,6 +244,7 @@ std::string similarity_section(const WorkPaths& paths, const ReportConfig& confi
   for (const auto& t : tables) {
     const std::string key = t.split + "_" + t.measure;
     h += "<h3>" + escape_xml(t.measure + " (" + t.split + ")") + "</h3>\n";
+    if (const auto about = measure_description(t.measure); !about.empty()) h += "<p>" + escape_xml(about) + "</p>\n";
     std::vector<std::string> layers, hand, trained, untrained;
     for (const auto& s : t.sets) {
       if (hand_crafted(s)) {

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include <Eigen/Eigenvalues>
+#include "cfma/core/blas.hpp"
 
 namespace cfma::sim {
 
@@ -46,15 +46,15 @@ Matrix zero_diagonal_gram(const Eigen::Ref<const Matrix>& x_t) {
 }
 
 Whitening whitening(const Matrix& cov, double rank_tolerance) {
-  Eigen::SelfAdjointEigenSolver<Matrix> eig(cov);
-  const Vector& lambda = eig.eigenvalues();  // ascending
+  const auto eig = symmetric_eigen(cov);
+  const Vector& lambda = eig.values;  // ascending
   const double largest = lambda.size() ? std::max(lambda(lambda.size() - 1), 0.0) : 0.0;
   Eigen::Index first = 0;
   while (first < lambda.size() && !(lambda(first) > rank_tolerance * largest)) ++first;
   const Eigen::Index rank = lambda.size() - first;
   Whitening w;
   w.rank = rank;
-  w.w = eig.eigenvectors().rightCols(rank) *
+  w.w = eig.vectors.rightCols(rank) *
         lambda.tail(rank).cwiseSqrt().cwiseInverse().asDiagonal();
   return w;
 }
@@ -75,14 +75,28 @@ double lr_r2(const Matrix& cross, const Whitening& wy, double trace_x) {
   return (wy.w.transpose() * cross.transpose()).squaredNorm() / trace_x;
 }
 
+PairCcaLr cca_lr_pair(const Matrix& cross, const Whitening& wx, const Whitening& wy, Eigen::Index px, Eigen::Index py,
+                      double trace_x, double trace_y) {
+  PairCcaLr p;
+  const Matrix cwy = cross * wy.w;  // X'Y Wy
+  p.canonical = wx.w.transpose() * cwy;
+  const double m2 = p.canonical.squaredNorm();
+  p.cca_xy = m2 / static_cast<double>(px);
+  p.cca_yx = m2 / static_cast<double>(py);
+  const auto r = std::min(wx.rank, wy.rank);
+  p.cca_mean = r == 0 ? 0.0 : m2 / static_cast<double>(r);
+  p.lr_xy = cwy.squaredNorm() / trace_x;
+  p.lr_yx = (cross.transpose() * wx.w).squaredNorm() / trace_y;
+  return p;
+}
+
 namespace {
 
 // Singular values of m (descending) from the eigenvalues of the smaller of m'm and mm': a
 // symmetric eigensolver is several times faster than an SVD at the sizes of the cross blocks.
 Vector singular_values(const Matrix& m) {
   const Matrix g = m.rows() <= m.cols() ? Matrix(m * m.transpose()) : Matrix(m.transpose() * m);
-  const Eigen::SelfAdjointEigenSolver<Matrix> eig(g, Eigen::EigenvaluesOnly);
-  return eig.eigenvalues().reverse().cwiseMax(0.0).cwiseSqrt();
+  return symmetric_eigen(g, false).values.reverse().cwiseMax(0.0).cwiseSqrt();
 }
 
 }  // namespace
@@ -93,8 +107,8 @@ double procrustes_distance(const Matrix& cross, double trace_x, double trace_y) 
 }
 
 SvdReduction svd_reduction(const Matrix& cov, double keep) {
-  const Eigen::SelfAdjointEigenSolver<Matrix> eig(cov);
-  const Vector& lambda = eig.eigenvalues();  // ascending
+  const auto eig = symmetric_eigen(cov);
+  const Vector& lambda = eig.values;  // ascending
   double total = 0;
   for (Eigen::Index k = 0; k < lambda.size(); ++k) total += std::max(lambda(k), 0.0);
   SvdReduction r;
@@ -106,7 +120,7 @@ SvdReduction svd_reduction(const Matrix& cov, double keep) {
     sum += std::max(lambda(lambda.size() - 1 - kept), 0.0);
     ++kept;
   }
-  r.v = eig.eigenvectors().rightCols(kept).rowwise().reverse();
+  r.v = eig.vectors.rightCols(kept).rowwise().reverse();
   r.lambda = lambda.tail(kept).reverse();
   return r;
 }
@@ -125,12 +139,18 @@ double pwcca(const Matrix& cross, const Matrix& cov_x, const Whitening& wx, cons
   // M = Wx' X'Y Wy: its singular values are the canonical correlations; the singular vectors on
   // the smaller set's side, from the eigenvectors of M M' (or M'M), give its canonical variates
   // h = X Wx u, and <h_i, x_j> = (u_i' Wx' X'X)_j.
+  return pwcca_from_canonical(wx.w.transpose() * cross * wy.w, cov_x, wx, cov_y, wy);
+}
+
+double pwcca_from_canonical(const Matrix& m, const Matrix& cov_x, const Whitening& wx, const Matrix& cov_y,
+                            const Whitening& wy) {
+  const auto k = std::min(wx.rank, wy.rank);
+  if (k == 0) return std::numeric_limits<double>::quiet_NaN();
   const bool x_side = wx.rank <= wy.rank;
-  const Matrix m = wx.w.transpose() * cross * wy.w;
-  const Eigen::SelfAdjointEigenSolver<Matrix> eig(x_side ? Matrix(m * m.transpose()) : Matrix(m.transpose() * m));
-  const Vector rho = eig.eigenvalues().cwiseMax(0.0).cwiseSqrt();
-  const Matrix projections = x_side ? Matrix((wx.w * eig.eigenvectors()).transpose() * cov_x)
-                                    : Matrix((wy.w * eig.eigenvectors()).transpose() * cov_y);
+  const auto eig = symmetric_eigen(x_side ? Matrix(m * m.transpose()) : Matrix(m.transpose() * m));
+  const Vector rho = eig.values.cwiseMax(0.0).cwiseSqrt();
+  const Matrix projections = x_side ? Matrix((wx.w * eig.vectors).transpose() * cov_x)
+                                    : Matrix((wy.w * eig.vectors).transpose() * cov_y);
   const Vector alpha = projections.cwiseAbs().rowwise().sum();
   return alpha.dot(rho) / alpha.sum();
 }

@@ -78,6 +78,19 @@ double cca_r2_mean(const Matrix& cross, const Whitening& wx, const Whitening& wy
 // least squares on Y; trace_x = tr(X'X) = ||X||_F^2.
 double lr_r2(const Matrix& cross, const Whitening& wy, double trace_x);
 
+// The CCA and LR values of a pair in both directions from three products (C Wy, then
+// M = Wx' (C Wy), and C' Wx) rather than one product chain per value; cross = X'Y.
+//   cca_xy = cca_r2(cross, wx, wy, px), cca_yx = cca_r2(cross', wy, wx, py) (both ||M||^2 over a
+//   width), cca_mean = cca_r2_mean (either way), lr_xy = lr_r2(cross, wy, trace_x),
+//   lr_yx = lr_r2(cross', wx, trace_y); `canonical` = M, whose singular values are the
+//   canonical correlations (PWCCA reuses it).
+struct PairCcaLr {
+  double cca_xy = 0, cca_yx = 0, cca_mean = 0, lr_xy = 0, lr_yx = 0;
+  Matrix canonical;
+};
+PairCcaLr cca_lr_pair(const Matrix& cross, const Whitening& wx, const Whitening& wy, Eigen::Index px, Eigen::Index py,
+                      double trace_x, double trace_y);
+
 // Orthogonal Procrustes distance as anatome defines it (and half of netrep's squared
 // Procrustes distance between unit-norm sets): 1 - ||X'Y||_* / (||X||_F ||Y||_F), from
 // cross = X'Y and the traces tr(X'X), tr(Y'Y) of centred data. 0: equal up to a rotation and
@@ -101,6 +114,9 @@ double svcca(const Matrix& cross, const SvdReduction& rx, const SvdReduction& ry
 // canonical variates of the set of smaller rank (X on a tie) and x_j that set's columns:
 // sum alpha_i rho_i / sum alpha_i. cov_x = X'X, cov_y = Y'Y. Symmetric.
 double pwcca(const Matrix& cross, const Matrix& cov_x, const Whitening& wx, const Matrix& cov_y, const Whitening& wy);
+// The same from canonical = Wx' X'Y Wy (cca_lr_pair's).
+double pwcca_from_canonical(const Matrix& canonical, const Matrix& cov_x, const Whitening& wx, const Matrix& cov_y,
+                            const Whitening& wy);
 
 // Dense reference forms on raw matrices (tests, small data): centre columns by their own mean.
 Matrix centred(const Matrix& x);

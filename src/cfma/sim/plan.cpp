@@ -67,6 +67,19 @@ double job_bytes(const AccumulatorPlan& plan, const SimilarityConfig& config, st
   const double chunk_copies = 1.0 + (config.bootstrap > 0 ? 1.0 : 0.0) + (plan.null_permutations > 0 ? 1.0 : 0.0);
   bytes += 8.0 * unit_rows * (stacked * chunk_copies + widest);
   if (plan.minibatch) bytes += 8.0 * (static_cast<double>(plan.dims.size()) + 2.0) * unit_rows * unit_rows;
+  // The measures' per-set data, D^2 values each (whitening, PWCCA's Gram, SVCCA's directions),
+  // and an eigensolver's working copies of the widest feature-space set.
+  const double per_set = (wants(config, "cca_r2") || wants(config, "cca_r2_mean") || wants(config, "lr_r2") ||
+                                  wants(config, "pwcca") ? 1.0 : 0.0) +
+                         (wants(config, "pwcca") ? 1.0 : 0.0) + (wants(config, "svcca") ? 1.0 : 0.0);
+  double squares = 0, widest_fs = 0;
+  for (std::size_t i = 0; i < plan.dims.size(); ++i)
+    if (plan.feature_space[i]) {
+      const double d = static_cast<double>(plan.dims[i]);
+      squares += d * d;
+      widest_fs = std::max(widest_fs, d);
+    }
+  if (per_set > 0 || wants(config, "procrustes")) bytes += 8.0 * (per_set * squares + 3.0 * widest_fs * widest_fs);
   return bytes;
 }
 
@@ -86,11 +99,18 @@ bool SimilarityPlan::owns(const SimilarityJob& job, int a, int b) const {
 
 std::string SimilarityPlan::describe() const {
   std::string widths;
-  for (const auto& g : groups) {
+  std::int64_t narrowest = 0, widest = 0;
+  std::size_t fewest = 0, most = 0;
+  for (std::size_t k = 0; k < groups.size(); ++k) {
     std::int64_t w = 0;
-    for (const int i : g) w += all.dims[to_size(i)];
-    widths += (widths.empty() ? "" : ", ") + fmt::format("{} sets / {} columns", g.size(), w);
+    for (const int i : groups[k]) w += all.dims[to_size(i)];
+    if (groups.size() <= 4) widths += (widths.empty() ? "" : ", ") + fmt::format("{} sets / {} columns", groups[k].size(), w);
+    narrowest = k == 0 ? w : std::min(narrowest, w);
+    widest = std::max(widest, w);
+    fewest = k == 0 ? groups[k].size() : std::min(fewest, groups[k].size());
+    most = std::max(most, groups[k].size());
   }
+  if (groups.size() > 4) widths = fmt::format("{}-{} sets / {}-{} columns each", fewest, most, narrowest, widest);
   return fmt::format("{} group{} ({}), {} job{} on {} team{} ({} pass{} per team), largest job {:.3f} GiB per rank, "
                      "{:.3f} GiB read in all",
                      groups.size(), groups.size() == 1 ? "" : "s", widths, jobs.size(), jobs.size() == 1 ? "" : "s",

@@ -51,7 +51,8 @@ AccumulatorPlan accumulator_plan(const std::vector<store::FeatureSet>& sets, con
 // The plan restricted to `sets` (global indices).
 AccumulatorPlan job_accumulator_plan(const AccumulatorPlan& all, const std::vector<int>& sets);
 // Bytes per rank of a job with accumulator plan `plan`: its buffer, the bootstrap copies, the
-// stacked chunk (and its weighted and permuted copies), the read buffer and the minibatch Grams.
+// stacked chunk (and its weighted and permuted copies), the read buffer, the minibatch Grams and
+// the measures' per-set matrices.
 double job_bytes(const AccumulatorPlan& plan, const SimilarityConfig& config, std::int64_t largest_split);
 
 // The plan for `sets` on `ranks` ranks; `train_rows` (the means pass) and `split_rows` (rows of

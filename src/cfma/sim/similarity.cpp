@@ -139,6 +139,17 @@ std::vector<std::span<double>> result_buffers(SplitResult& r) {
   return out;
 }
 
+// What the cross-block measures need of one set (from its Gram, so the same in every job that
+// holds the set). Kept from one job to the next of the same team when both hold the set: a
+// group's sets are in groups - 1 jobs, and their eigendecompositions dominate the measures.
+struct PerSet {
+  Matrix gram;  // kept for PWCCA's weights only
+  double trace = 0;
+  std::optional<Whitening> white;
+  std::optional<SvdReduction> reduced;
+};
+using PerSetCache = std::map<int, std::optional<PerSet>>;  // global set index ->
+
 // Adds this rank's share of the measures of `job` to `r`: the cells of the pairs the job owns
 // (SimilarityPlan::owns). Cheap cells (CKA, CIs, p-values, the null) come from the team's rank
 // 0; the cross-block measures (CCA, LR, Procrustes, SVCCA, PWCCA: a few products and a symmetric
@@ -146,7 +157,8 @@ std::vector<std::span<double>> result_buffers(SplitResult& r) {
 // sums: every cell is computed by one rank, so the result depends on neither P nor the plan.
 void add_job_measures(const Accumulator& acc, const std::vector<Accumulator>& boot, const SimilarityJob& job,
                       const SimilarityPlan& plan, const std::string& split, const std::vector<store::FeatureSet>& sets,
-                      const SimilarityConfig& config, const boost::mpi::communicator& team, SplitResult& r) {
+                      const SimilarityConfig& config, const boost::mpi::communicator& team, PerSetCache& per_set,
+                      SplitResult& r) {
   const int s = acc.sets();
   const auto& fs = acc.plan().feature_space;
   const bool lead = team.rank() == 0;
@@ -166,15 +178,8 @@ void add_job_measures(const Accumulator& acc, const std::vector<Accumulator>& bo
       gram_norm[to_size(a)] = acc.gram_norm(a);
       if (acc.plan().debiased) hsic_self[to_size(a)] = unbiased_hsic(hsic_terms(acc.kernel_sums(a, a)));
     }
-  struct PerSet {
-    Matrix gram;  // kept for PWCCA's weights only
-    double trace = 0;
-    std::optional<Whitening> white;
-    std::optional<SvdReduction> reduced;
-  };
-  std::vector<std::optional<PerSet>> per_set(to_size(s));
   auto of = [&](int a) -> const PerSet& {
-    auto& p = per_set[to_size(a)];
+    auto& p = per_set[global(a)];
     if (!p) {
       p.emplace();
       Matrix g = acc.gram(a);
@@ -277,14 +282,15 @@ void add_job_measures(const Accumulator& acc, const std::vector<Accumulator>& bo
       const PerSet &pa = of(a), &pb = of(b);
       if (need_white) {
         const auto &wa = *pa.white, &wb = *pb.white;
-        set("cca_r2", a, b, cca_r2(c, wa, wb, sets[to_size(ga)].columns()));
-        set("cca_r2", b, a, cca_r2(c.transpose(), wb, wa, sets[to_size(gb)].columns()));
-        set("cca_r2_mean", a, b, cca_r2_mean(c, wa, wb));
-        set("cca_r2_mean", b, a, cca_r2_mean(c.transpose(), wb, wa));
-        set("lr_r2", a, b, lr_r2(c, wb, pa.trace));
-        set("lr_r2", b, a, lr_r2(c.transpose(), wa, pb.trace));
+        const auto p = cca_lr_pair(c, wa, wb, sets[to_size(ga)].columns(), sets[to_size(gb)].columns(), pa.trace, pb.trace);
+        set("cca_r2", a, b, p.cca_xy);
+        set("cca_r2", b, a, p.cca_yx);
+        set("cca_r2_mean", a, b, p.cca_mean);
+        set("cca_r2_mean", b, a, p.cca_mean);
+        set("lr_r2", a, b, p.lr_xy);
+        set("lr_r2", b, a, p.lr_yx);
         if (pwcca_wanted) {
-          const double v = pwcca(c, pa.gram, wa, pb.gram, wb);
+          const double v = pwcca_from_canonical(p.canonical, pa.gram, wa, pb.gram, wb);
           set("pwcca", a, b, v);
           set("pwcca", b, a, v);
         }
@@ -432,6 +438,7 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
     // This team's jobs, one pass each; a failure is agreed within the team (so its ranks leave
     // together), then over the world below.
     std::string error;
+    PerSetCache per_set;
     try {
       for (std::size_t j = static_cast<std::size_t>(team_index); j < plan.jobs.size();
            j += static_cast<std::size_t>(plan.teams)) {
@@ -439,7 +446,11 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
         const AccumulatorPlan local = job_accumulator_plan(all, job.sets);
         const AccumulatorPlan boot_plan{local.dims, local.feature_space, false, false, 0, 0, config.seed};
         Accumulator acc(local);
-        std::vector<Accumulator> boot(to_size(config.bootstrap), Accumulator(boot_plan));
+        // One accumulator per replicate, built in place: a prototype to copy from would hold a
+        // whole Gram buffer more while `acc` exists.
+        std::vector<Accumulator> boot;
+        boot.reserve(to_size(config.bootstrap));
+        for (int k = 0; k < config.bootstrap; ++k) boot.emplace_back(boot_plan);
         std::vector<store::FeatureReader*> job_readers;
         std::vector<const Vector*> job_means;
         for (const int i : job.sets) {
@@ -487,8 +498,16 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
         }, comm.rank());
         par::all_reduce_sum(team, acc.buffer());
         for (auto& rep : boot) par::all_reduce_sum(team, rep.buffer());
-        collective_step(team, [&] { add_job_measures(acc, boot, job, plan, split.name, sets, config, team, result); },
-                        comm.rank());
+        collective_step(team, [&] {
+          add_job_measures(acc, boot, job, plan, split.name, sets, config, team, per_set, result);
+          // Keep what the team's next job also needs, drop the rest before its accumulators.
+          const std::size_t next = j + static_cast<std::size_t>(plan.teams);
+          for (auto it = per_set.begin(); it != per_set.end();) {
+            const bool kept = next < plan.jobs.size() &&
+                              std::binary_search(plan.jobs[next].sets.begin(), plan.jobs[next].sets.end(), it->first);
+            it = kept ? std::next(it) : per_set.erase(it);
+          }
+        }, comm.rank());
       }
     } catch (const std::exception& e) {
       error = e.what();

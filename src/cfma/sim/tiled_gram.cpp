@@ -30,6 +30,14 @@ std::size_t TiledGram::offset(Eigen::Index ti, Eigen::Index tj) const {
   return to_size(ti) * to_size(ti + 1) / 2 * t * t + to_size(tj) * to_size(extent(ti)) * t;
 }
 
+double TiledGram::multiply_adds_per_row() const {
+  double area = 0;
+  for (Eigen::Index ti = 0; ti < tiles(); ++ti)
+    for (Eigen::Index tj = 0; tj <= ti; ++tj)
+      area += static_cast<double>(extent(ti) * extent(tj)) * (ti == tj ? 0.5 : 1.0);
+  return area;
+}
+
 void TiledGram::add(double* store, const Eigen::Ref<const Matrix>& z, int threads) const {
   if (z.rows() != dim_) throw std::invalid_argument("TiledGram::add: Z has the wrong number of rows");
   if (z.cols() == 0) return;

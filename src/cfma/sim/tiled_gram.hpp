@@ -26,6 +26,8 @@ class TiledGram {
   Eigen::Index dim() const { return dim_; }
   Eigen::Index tile() const { return tile_; }
   std::size_t size() const { return size_; }  // doubles of storage
+  // Multiply-adds per row of Z that add() runs (diagonal tiles count half: SYRK).
+  double multiply_adds_per_row() const;
 
   // store += lower tiles of Z Z' (Z: dim() x rows, any outer stride), on `threads` threads
   // (0: the BLAS thread count of this process, core/blas_runtime.hpp).
