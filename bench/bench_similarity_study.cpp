@@ -157,9 +157,18 @@ struct Costs {
   double flop_rate = 0;   // tile products, flop/s
   double pair_s = 0;      // one pair's unbiased HSIC from two b x b Grams (memory-bound)
   double read_rate = 0;   // bytes/s, HDF5 rows of a layer into doubles
-  double eigen_s = 0;     // whitening of a 2,048-column set (eigendecomposition with vectors)
+  // Whitening (eigendecomposition with vectors) of a set of eigen_widths[k] columns takes
+  // eigen_s[k]; other widths interpolate log-log (dsyevd is far from D^3 below ~2,000 columns).
+  std::vector<double> eigen_widths, eigen_s;
   double cca_lr_s = 0;    // the CCA and LR products of a 2,048 x 2,048 pair
   Eigen::Index unit = 0;  // rows per minibatch the costs were measured for
+
+  double whitening_s(double width) const {
+    std::size_t k = 1;
+    while (k + 1 < eigen_widths.size() && width > eigen_widths[k]) ++k;
+    const double slope = std::log(eigen_s[k] / eigen_s[k - 1]) / std::log(eigen_widths[k] / eigen_widths[k - 1]);
+    return eigen_s[k] * std::pow(width / eigen_widths[k], slope);
+  }
 };
 
 Costs measure_costs(const std::vector<store::FeatureSet>& sets, Eigen::Index unit) {
@@ -181,12 +190,15 @@ Costs measure_costs(const std::vector<store::FeatureSet>& sets, Eigen::Index uni
     for (int k = 0; k < 20; ++k) sink += sim::unbiased_hsic(sim::hsic_terms(a, ra, b, rb));
     c.pair_s = (now() - t0) / 20 + 0 * sink;
   }
-  {
-    const Matrix x = Matrix::Random(2048, 3000);
-    const Matrix g = x * x.transpose(), y = Matrix::Random(2048, 2048);
+  for (const Eigen::Index width : {256, 512, 1024, 2048}) {
+    const Matrix x = Matrix::Random(width, width + 1000);
+    const Matrix g = x * x.transpose();
     double t0 = now();
     const auto w = sim::whitening(g, 1e-10);
-    c.eigen_s = now() - t0;
+    c.eigen_widths.push_back(static_cast<double>(width));
+    c.eigen_s.push_back(now() - t0);
+    if (width != 2048) continue;
+    const Matrix y = Matrix::Random(2048, 2048);
     t0 = now();
     const auto p = sim::cca_lr_pair(y, w, w, 2048, 2048, 1.0, 1.0);
     c.cca_lr_s = now() - t0 + 0 * p.cca_xy;
@@ -222,49 +234,49 @@ Model model_of(const sim::SimilarityPlan& plan, const std::vector<store::Feature
     return m == "cca_r2" || m == "cca_r2_mean" || m == "lr_r2" || m == "pwcca";
   });
   const double means_s = 4.0 * all_width * static_cast<double>(train_rows) / c.read_rate / ranks;
-  std::vector<std::vector<int>> previous(static_cast<std::size_t>(plan.teams));  // each team's last job's sets
-  for (std::size_t j = 0; j < plan.jobs.size(); ++j) {
-    const auto& job = plan.jobs[j];
-    auto& before = previous[j % static_cast<std::size_t>(plan.teams)];
-    double fs_width = 0, width = 0, pairs = 0, mb_flops = 0, measures_s = 0;
-    const double unit3 = 2048.0 * 2048.0 * 2048.0;
-    auto dim = [&](int i) { return static_cast<double>(sets[static_cast<std::size_t>(i)].columns()); };
-    auto fs = [&](int i) { return plan.all.feature_space[static_cast<std::size_t>(i)]; };
-    for (const int i : job.sets) {
-      width += dim(i);
-      if (fs(i)) fs_width += dim(i);
-      // Whitened once per team while consecutive jobs hold the set (the job keeps it).
-      if (fs(i) && cross_measures && !std::count(before.begin(), before.end(), i))
-        measures_s += c.eigen_s * dim(i) * dim(i) * dim(i) / unit3;
-    }
-    for (std::size_t a = 0; a < job.sets.size(); ++a)
-      for (std::size_t b = a; b < job.sets.size(); ++b) {
-        const int ga = job.sets[a], gb = job.sets[b];
-        const bool owned = plan.owns(job, ga, gb);
-        pairs += (a == b || owned) ? 1 : 0;
-        if (owned && cross_measures && fs(ga) && fs(gb))  // 2 Da Db (Db + 2 Da) multiply-adds
-          measures_s += c.cca_lr_s * dim(ga) * dim(gb) * (dim(gb) + 2 * dim(ga)) / (6 * unit3);
+  for (int team = 0; team < plan.teams; ++team) {
+    const double team_size = static_cast<double>(ranks / plan.teams + (team < ranks % plan.teams ? 1 : 0));
+    std::vector<int> before;  // the team's previous job's sets
+    for (const std::size_t j : plan.jobs_of(team)) {
+      const auto& job = plan.jobs[j];
+      double fs_width = 0, width = 0, pairs = 0, mb_flops = 0, measures_s = 0;
+      const double unit3 = 2048.0 * 2048.0 * 2048.0;
+      auto dim = [&](int i) { return static_cast<double>(sets[static_cast<std::size_t>(i)].columns()); };
+      auto fs = [&](int i) { return plan.all.feature_space[static_cast<std::size_t>(i)]; };
+      for (const int i : job.sets) {
+        width += dim(i);
+        if (fs(i)) fs_width += dim(i);
+        // Whitened once per team while consecutive jobs hold the set (the job keeps it).
+        if (fs(i) && cross_measures && !std::count(before.begin(), before.end(), i))
+          measures_s += c.whitening_s(dim(i));
       }
-    measures_s *= 2;  // both splits
-    before = job.sets;
-    const double tile_area = sim::TiledGram(static_cast<Eigen::Index>(fs_width)).multiply_adds_per_row();
-    double flops = 0, time = 0;
-    for (const auto n : split_rows) {
-      const double rows = static_cast<double>(n);
-      flops += 2.0 * tile_area * rows;
-      if (plan.all.minibatch) {
-        const double count = std::max<double>(1.0, std::floor(rows / static_cast<double>(config.minibatch_size)));
-        const double unit = rows / count;
-        mb_flops += 2.0 * width * unit * unit * count;  // every set's minibatch Gram
-        time += pairs * count * c.pair_s * (unit * unit) / static_cast<double>(c.unit * c.unit);
+      for (std::size_t a = 0; a < job.sets.size(); ++a)
+        for (std::size_t b = a; b < job.sets.size(); ++b) {
+          const int ga = job.sets[a], gb = job.sets[b];
+          const bool owned = plan.owns(job, ga, gb);
+          pairs += (a == b || owned) ? 1 : 0;
+          if (owned && cross_measures && fs(ga) && fs(gb))  // 2 Da Db (Db + 2 Da) multiply-adds
+            measures_s += c.cca_lr_s * dim(ga) * dim(gb) * (dim(gb) + 2 * dim(ga)) / (6 * unit3);
+        }
+      measures_s *= 2;  // both splits
+      before = job.sets;
+      const double tile_area = sim::TiledGram(static_cast<Eigen::Index>(fs_width)).multiply_adds_per_row();
+      double flops = 0, time = 0;
+      for (const auto n : split_rows) {
+        const double rows = static_cast<double>(n);
+        flops += 2.0 * tile_area * rows;
+        if (plan.all.minibatch) {
+          const double count = std::max<double>(1.0, std::floor(rows / static_cast<double>(config.minibatch_size)));
+          const double unit = rows / count;
+          mb_flops += 2.0 * width * unit * unit * count;  // every set's minibatch Gram
+          time += pairs * count * c.pair_s * (unit * unit) / static_cast<double>(c.unit * c.unit);
+        }
+        time += 4.0 * width * rows / c.read_rate;
       }
-      time += 4.0 * width * rows / c.read_rate;
+      m.gemm_flops += flops + mb_flops;
+      team_floor[static_cast<std::size_t>(team)] += (flops + mb_flops) / c.flop_rate / team_size;
+      team_time[static_cast<std::size_t>(team)] += ((flops + mb_flops) / c.flop_rate + time + measures_s) / team_size;
     }
-    const auto team = static_cast<std::size_t>(static_cast<int>(j) % plan.teams);
-    const double team_size = static_cast<double>(ranks / plan.teams + (static_cast<int>(team) < ranks % plan.teams ? 1 : 0));
-    m.gemm_flops += flops + mb_flops;
-    team_floor[team] += (flops + mb_flops) / c.flop_rate / team_size;
-    team_time[team] += ((flops + mb_flops) / c.flop_rate + time + measures_s) / team_size;
   }
   m.floor_s = *std::max_element(team_floor.begin(), team_floor.end());
   m.model_s = *std::max_element(team_time.begin(), team_time.end()) + means_s;
@@ -349,9 +361,10 @@ int run(int argc, char** argv) {
   std::printf("plan at %d rank%s, max_accumulator_gib = %g: %s\n", comm.size(), comm.size() == 1 ? "" : "s",
               config.max_accumulator_gib, plan.describe().c_str());
   std::printf("measured per rank (1 thread): tile products %.1f GFLOP/s, one minibatch pair (b = %lld) %.2f ms, "
-              "reads %.0f MB/s, whitening of 2,048 columns %.3f s, CCA + LR of a 2,048 x 2,048 pair %.3f s\n",
+              "reads %.0f MB/s, whitening of 256 / 512 / 1,024 / 2,048 columns %.3f / %.3f / %.3f / %.3f s, "
+              "CCA + LR of a 2,048 x 2,048 pair %.3f s\n",
               costs.flop_rate / 1e9, static_cast<long long>(costs.unit), 1e3 * costs.pair_s, costs.read_rate / 1e6,
-              costs.eigen_s, costs.cca_lr_s);
+              costs.eigen_s[0], costs.eigen_s[1], costs.eigen_s[2], costs.eigen_s[3], costs.cca_lr_s);
   std::string read_list, rss_list;
   for (std::size_t r = 0; r < reads.size(); ++r) {
     if (r > 0) read_list += ", ", rss_list += ", ";

@@ -74,5 +74,41 @@ TEST(SimilarityPlan, EveryPairFromExactlyOneJobWithinTheBound) {
   EXPECT_GE(group_counts.back(), 4);
 }
 
+// Teams take contiguous blocks of the job list, every job once, sizes within one; consecutive
+// jobs of the list share a group (the team keeps that group's whitening). 7 groups: 21 jobs.
+TEST(SimilarityPlan, TeamsRunContiguousBlocksOfJobsThatShareAGroup) {
+  const auto sets = sets_of({100, 100, 100, 100, 100, 100, 100});
+  SimilarityConfig config;
+  config.measures = {"linear_cka", "cca_r2"};
+  const auto whole = plan_similarity(sets, config, 700, {700, 300}, 1);
+  // Room for two sets and not four: every group is one set.
+  config.max_accumulator_gib = 1.001 * job_bytes(job_accumulator_plan(whole.all, {0, 1}), config, 700) /
+                               static_cast<double>(1ULL << 30);
+  for (const int ranks : {1, 2, 4, 5, 21, 30}) {
+    const auto plan = plan_similarity(sets, config, 700, {700, 300}, ranks);
+    ASSERT_EQ(plan.groups.size(), 7u);
+    ASSERT_EQ(plan.jobs.size(), 21u);
+    std::vector<std::size_t> order;
+    std::size_t smallest = plan.jobs.size(), largest = 0;
+    for (int t = 0; t < plan.teams; ++t) {
+      const auto block = plan.jobs_of(t);
+      order.insert(order.end(), block.begin(), block.end());
+      smallest = std::min(smallest, block.size());
+      largest = std::max(largest, block.size());
+    }
+    for (std::size_t j = 0; j < order.size(); ++j) EXPECT_EQ(order[j], j) << ranks;  // contiguous, in order
+    EXPECT_EQ(order.size(), plan.jobs.size());
+    EXPECT_LE(largest - smallest, 1u) << ranks;
+    EXPECT_EQ(static_cast<int>(largest), plan.passes()) << ranks;
+  }
+  const auto plan = plan_similarity(sets, config, 700, {700, 300}, 1);
+  for (std::size_t j = 1; j < plan.jobs.size(); ++j) {
+    const auto& a = plan.jobs[j - 1];
+    const auto& b = plan.jobs[j];
+    EXPECT_TRUE(a.first == b.first || a.first == b.second || a.second == b.first || a.second == b.second)
+        << "jobs " << j - 1 << " and " << j;
+  }
+}
+
 }  // namespace
 }  // namespace cfma::sim

@@ -97,6 +97,16 @@ bool SimilarityPlan::owns(const SimilarityJob& job, int a, int b) const {
   return ga <= 1 ? (job.first == 0 && job.second == 1) : (job.first == 0 && job.second == ga);
 }
 
+std::vector<std::size_t> SimilarityPlan::jobs_of(int team) const {
+  const std::size_t count = jobs.size(), t = static_cast<std::size_t>(teams), k = static_cast<std::size_t>(team);
+  // The first (count mod t) teams take one job more.
+  const std::size_t base = count / t, extra = count % t;
+  const std::size_t begin = k * base + std::min(k, extra), size = base + (k < extra ? 1 : 0);
+  std::vector<std::size_t> block(size);
+  for (std::size_t i = 0; i < size; ++i) block[i] = begin + i;
+  return block;
+}
+
 std::string SimilarityPlan::describe() const {
   std::string widths;
   std::int64_t narrowest = 0, widest = 0;
@@ -159,8 +169,11 @@ SimilarityPlan plan_similarity(const std::vector<store::FeatureSet>& sets, const
   if (g == 1) {
     plan.jobs.push_back({0, 0, every, 0});
   } else {
+    // Row a of the pair triangle ascending for even a, descending for odd a: the last job of a
+    // row and the first of the next share group G-1 or a+1.
     for (int a = 0; a < g; ++a)
-      for (int b = a + 1; b < g; ++b) {
+      for (int k = 0; k < g - a - 1; ++k) {
+        const int b = a % 2 == 0 ? a + 1 + k : g - 1 - k;
         SimilarityJob job{a, b, plan.groups[to_size(a)], 0};
         job.sets.insert(job.sets.end(), plan.groups[to_size(b)].begin(), plan.groups[to_size(b)].end());
         plan.jobs.push_back(std::move(job));

@@ -440,9 +440,9 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
     std::string error;
     PerSetCache per_set;
     try {
-      for (std::size_t j = static_cast<std::size_t>(team_index); j < plan.jobs.size();
-           j += static_cast<std::size_t>(plan.teams)) {
-        const auto& job = plan.jobs[j];
+      const auto team_jobs = plan.jobs_of(team_index);
+      for (std::size_t position = 0; position < team_jobs.size(); ++position) {
+        const auto& job = plan.jobs[team_jobs[position]];
         const AccumulatorPlan local = job_accumulator_plan(all, job.sets);
         const AccumulatorPlan boot_plan{local.dims, local.feature_space, false, false, 0, 0, config.seed};
         Accumulator acc(local);
@@ -501,10 +501,9 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
         collective_step(team, [&] {
           add_job_measures(acc, boot, job, plan, split.name, sets, config, team, per_set, result);
           // Keep what the team's next job also needs, drop the rest before its accumulators.
-          const std::size_t next = j + static_cast<std::size_t>(plan.teams);
+          const SimilarityJob* next = position + 1 < team_jobs.size() ? &plan.jobs[team_jobs[position + 1]] : nullptr;
           for (auto it = per_set.begin(); it != per_set.end();) {
-            const bool kept = next < plan.jobs.size() &&
-                              std::binary_search(plan.jobs[next].sets.begin(), plan.jobs[next].sets.end(), it->first);
+            const bool kept = next && std::binary_search(next->sets.begin(), next->sets.end(), it->first);
             it = kept ? std::next(it) : per_set.erase(it);
           }
         }, comm.rank());
