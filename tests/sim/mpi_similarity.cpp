@@ -14,6 +14,7 @@
 #include "cfma/core/error.hpp"
 #include "cfma/par/world.hpp"
 #include "cfma/sim/output.hpp"
+#include "cfma/sim/permutation_null.hpp"
 #include "cfma/sim/plan.hpp"
 #include "cfma/sim/similarity.hpp"
 #include "cfma/store/h5.hpp"
@@ -272,7 +273,6 @@ TEST(DistributedSimilarity, MemoryBoundedPlanGivesTheSameResults) {
   config.chunk_rows = 7;
   config.permutations = 4;
   config.bootstrap = 3;
-  config.null_permutations = 5;
   const std::vector<SplitRows> splits = {{"train", f.train}, {"test", f.test}};
   const auto train_n = static_cast<std::int64_t>(f.train.size());
   const std::vector<std::int64_t> sizes = {train_n, static_cast<std::int64_t>(f.test.size())};
@@ -330,22 +330,37 @@ TEST(DistributedSimilarity, MemoryBoundedPlanGivesTheSameResults) {
   EXPECT_NEAR(sd, results[1].null_sd.at("linear_cka_calibrated")(0, 1), 1e-15) << line;
 }
 
-// linear_cka_calibrated against a dense computation with the same whole-split permutations.
+// linear_cka_calibrated against its null's moments computed from the dense n x n matrices
+// (K~ = X~X~', f = X~d: what the streamed sums stand for; permutation_null itself is checked
+// against every permutation in test_permutation_null.cpp).
 TEST(DistributedSimilarity, CalibratedLinearCkaMatchesDensePermutationNull) {
   const auto f = make_files("sim_mpi_null");
   SimilarityConfig config;
   config.measures = {"linear_cka", "linear_cka_calibrated"};
   config.max_feature_space_dim = 10;
   config.chunk_rows = 7;
-  config.null_permutations = 6;
-  config.seed = 11;
   const auto results = compute_similarity(f.sets, {{"train", f.train}, {"test", f.test}}, f.train, config,
                                           par::World::comm());
   const int s = static_cast<int>(f.sets.size());
+  auto dense_moments = [](const Matrix& x) {
+    const double n = static_cast<double>(x.rows());
+    const Vector d = x.colwise().mean().transpose();
+    const Matrix centred = x.rowwise() - d.transpose();
+    const Matrix k = centred * centred.transpose();
+    const Vector fd = centred * d;
+    RowMoments m;
+    m.n = n;
+    m.trace = k.trace();
+    m.trace2 = k.squaredNorm();
+    m.diagonal2 = k.diagonal().squaredNorm();
+    m.offset2 = d.squaredNorm();
+    m.offset_form = fd.squaredNorm();
+    m.alpha = k.diagonal().dot(fd);
+    return m;
+  };
   for (const auto& r : results) {
     auto rows = r.split == "train" ? f.train : f.test;
     std::sort(rows.begin(), rows.end());
-    const auto n = static_cast<Eigen::Index>(rows.size());
     std::vector<Matrix> x;
     for (const auto& set : f.sets) {
       const Matrix all_train = dense(set, f.train, Vector::Zero(set.columns()));
@@ -358,21 +373,13 @@ TEST(DistributedSimilarity, CalibratedLinearCkaMatchesDensePermutationNull) {
           EXPECT_TRUE(std::isnan(r.values.at("linear_cka_calibrated")(a, b)));
           continue;
         }
-        // The rows of the later set of the pair are permuted (so the matrix is symmetric).
-        const Matrix& fixed = a <= b ? xa : xb;
-        const Matrix& moved = a <= b ? xb : xa;
-        Vector null(6);
-        for (int k = 0; k < 6; ++k) {
-          const auto perm = null_permutation(11, k, n);
-          Matrix permuted(n, moved.cols());
-          for (Eigen::Index i = 0; i < n; ++i) permuted.row(i) = moved.row(perm[static_cast<std::size_t>(i)]);
-          null(k) = linear_cka(fixed.transpose() * permuted, fixed.transpose() * fixed, moved.transpose() * moved);
-        }
+        const auto null_moments = permutation_null(dense_moments(xa), dense_moments(xb));
+        const double scale = (xa.transpose() * xa).norm() * (xb.transpose() * xb).norm();
+        const NullMoments null{null_moments.mean / scale, null_moments.sd / scale};
         const double cka = linear_cka(xa.transpose() * xb, xa.transpose() * xa, xb.transpose() * xb);
-        const double sd = std::sqrt((null.array() - null.mean()).square().mean());
-        EXPECT_NEAR(r.values.at("linear_cka_calibrated")(a, b), cka - null.mean(), 1e-9) << r.split << " " << a << "," << b;
-        EXPECT_NEAR(r.null_sd.at("linear_cka_calibrated")(a, b), sd, 1e-9);
-        EXPECT_GT(sd, 0.0);
+        EXPECT_NEAR(r.values.at("linear_cka_calibrated")(a, b), cka - null.mean, 1e-9) << r.split << " " << a << "," << b;
+        EXPECT_NEAR(r.null_sd.at("linear_cka_calibrated")(a, b), null.sd, 1e-9);
+        EXPECT_GT(null.sd, 0.0);
       }
     // At this n (30 or 60 rows) the null's mean is far from 0, and the noise set's calibrated
     // value with any set lies within 3 null sd of 0.

@@ -232,7 +232,7 @@ TEST(Measures, ProcrustesSvccaPwccaInvariancesAndOneOnItself) {
 
 TEST(Accumulator, ChunkedSumsEqualWholeMatrixSums) {
   const Matrix x = random_matrix(37, 3, 15), y = random_matrix(37, 5, 16), z = random_matrix(37, 2, 17);
-  AccumulatorPlan plan{{3, 5, 2}, {true, true, true}, true, false, 0, 0};
+  AccumulatorPlan plan{{3, 5, 2}, {true, true, true}, true, false, 0, false};
   Accumulator acc(plan);
   for (Eigen::Index begin = 0; begin < 37; begin += 10) {
     const Eigen::Index rows = std::min<Eigen::Index>(10, 37 - begin);
@@ -257,7 +257,7 @@ TEST(Accumulator, ChunkedSumsEqualWholeMatrixSums) {
 
 TEST(Accumulator, MinibatchHsicIsTheSumOverMinibatches) {
   const Matrix x = random_matrix(24, 3, 18), y = random_matrix(24, 40, 19);
-  AccumulatorPlan plan{{3, 40}, {true, false}, false, true, 3, 0, 5};
+  AccumulatorPlan plan{{3, 40}, {true, false}, false, true, 3, false, 5};
   Accumulator acc(plan);
   double expected = 0;
   for (int m = 0; m < 2; ++m) {
@@ -287,7 +287,7 @@ TEST(Accumulator, WeightedRowsEqualRepeatedRows) {
       xr.row(k) = x.row(r);
       yr.row(k) = y.row(r);
     }
-  AccumulatorPlan plan{{2, 3}, {true, true}, false, false, 0, 0};
+  AccumulatorPlan plan{{2, 3}, {true, true}, false, false, 0, false};
   Accumulator acc(plan);
   Matrix stacked(acc.stacked_rows(), 6);
   stacked << x.transpose(), y.transpose();
@@ -301,7 +301,7 @@ TEST(Accumulator, StackedRowsSkipMinibatchPathSets) {
   // Sets 0 and 2 take the feature-space path, set 1 (wide) the minibatch path: the stacked chunk
   // holds only sets 0 and 2, and their sums are those of the whole matrices.
   const Matrix x = random_matrix(9, 2, 22), z = random_matrix(9, 4, 23);
-  AccumulatorPlan plan{{2, 50, 4}, {true, false, true}, true, false, 0, 0};
+  AccumulatorPlan plan{{2, 50, 4}, {true, false, true}, true, false, 0, false};
   Accumulator acc(plan);
   ASSERT_EQ(acc.stacked_rows(), 6);
   EXPECT_EQ(acc.offset(0), 0);

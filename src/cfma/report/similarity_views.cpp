@@ -118,8 +118,8 @@ std::string measure_description(const std::string& measure) {
       {"svcca", "SVCCA (Raghu et al. 2017): mean canonical correlation of the sets' top singular directions."},
       {"pwcca", "PWCCA (Morcos et al. 2018): canonical correlations weighted by how much of the set they account for."},
       {"linear_cka_calibrated",
-       "Linear CKA minus the mean of its permutation null (rows of one set permuted): about 0 for unrelated sets; "
-       "hover a cell for the null's sd."},
+       "Linear CKA minus the mean of its permutation null (the rows of one set in every order, exact): about 0 for "
+       "unrelated sets; hover a cell for the null's sd."},
   };
   const auto it = about.find(measure);
   return it == about.end() ? std::string() : it->second;

@@ -39,8 +39,12 @@ Accumulator::Layout Accumulator::layout_of(const AccumulatorPlan& plan) {
     l.hsic_at = at;
     at += s * s * (1 + to_size(std::max(plan.permutations, 0)));
   }
-  l.null_at = at;
-  at += stacked * stacked * to_size(std::max(plan.null_permutations, 0));
+  if (plan.row_moments) {
+    l.norm4_at = at;
+    at += s;
+    l.norm2_weighted_at = at;
+    at += stacked;
+  }
   l.size = at;
   return l;
 }
@@ -74,31 +78,30 @@ void Accumulator::add_rows(const Eigen::Ref<const Matrix>& stacked, const double
     colsum += stacked.rowwise().sum();
     zz_.add(buffer_.data() + at_.gram_at, stacked);
   }
-  if (!plan_.debiased) return;
+  if (!plan_.debiased && !plan_.row_moments) return;
   Matrix row_norms = Matrix::Zero(n, s);  // rows x S, a_r of each set (0 for non-feature-space)
   for (int i = 0; i < s; ++i)
     if (offset(i) >= 0)
       row_norms.col(i) = stacked.middleRows(offset(i), plan_.dims[to_size(i)]).colwise().squaredNorm().transpose();
   const Matrix weighted_norms = weights ? Matrix(w.asDiagonal() * row_norms) : row_norms;
+  if (plan_.row_moments)
+    for (int i = 0; i < s; ++i) {
+      if (offset(i) < 0) continue;
+      const auto dims = plan_.dims[to_size(i)];
+      buffer_[at_.norm4_at + to_size(i)] += row_norms.col(i).dot(weighted_norms.col(i));
+      Eigen::Map<Vector>(buffer_.data() + at_.norm2_weighted_at + to_size(offset(i)), dims).noalias() +=
+          stacked.middleRows(offset(i), dims) * weighted_norms.col(i);
+    }
+  if (!plan_.debiased) return;
   Eigen::Map<Vector>(buffer_.data() + at_.sum_a_at, s) += weighted_norms.colwise().sum().transpose();
   Eigen::Map<Matrix>(buffer_.data() + at_.sum_ab_at, s, s).noalias() += row_norms.transpose() * weighted_norms;
   Eigen::Map<Matrix>(buffer_.data() + at_.weighted_at, d, s).noalias() += stacked * weighted_norms;
 }
 
-void Accumulator::add_permuted_rows(int k, const Eigen::Ref<const Matrix>& stacked,
-                                    const Eigen::Ref<const Matrix>& permuted) {
-  if (k < 0 || k >= plan_.null_permutations || stacked.rows() != stacked_rows_ || permuted.rows() != stacked_rows_ ||
-      permuted.cols() != stacked.cols())
-    throw std::invalid_argument("Accumulator::add_permuted_rows: bad permutation index or chunk shape");
-  const auto d = stacked_rows_;
-  Eigen::Map<Matrix>(buffer_.data() + at_.null_at + to_size(k) * to_size(d) * to_size(d), d, d).noalias() +=
-      stacked * permuted.transpose();
-}
+double Accumulator::row_norm4_sum(int i) const { return buffer_[at_.norm4_at + to_size(i)]; }
 
-double Accumulator::permuted_cross_squared_norm(int k, int i, int j) const {
-  const auto d = stacked_rows_;
-  const Eigen::Map<const Matrix> c(block(at_.null_at + to_size(k) * to_size(d) * to_size(d)), d, d);
-  return c.block(offset(i), offset(j), plan_.dims[to_size(i)], plan_.dims[to_size(j)]).squaredNorm();
+Vector Accumulator::row_norm2_weighted_sum(int i) const {
+  return Eigen::Map<const Vector>(block(at_.norm2_weighted_at), stacked_rows_).segment(offset(i), plan_.dims[to_size(i)]);
 }
 
 std::vector<Eigen::Index> minibatch_permutation(std::uint64_t seed, std::int64_t minibatch,

@@ -14,9 +14,9 @@
 //                 (a_r = squared norm of row r of each set; A = rows x S)
 //   if minibatch: sum over minibatches of unbiased HSIC, S x S (i <= j filled),
 //                 then the same for each permutation (permutations x S x S)
-//   if null_permutations: Z'(Pi_k Z) for each whole-split row permutation k, D_Z x D_Z full
-//                 (the permutation null of linear CKA)
-// Memory: about 4 D_Z^2 (1 + 2 null_permutations) bytes + O(S^2 (1 + permutations)).
+//   if row_moments: sum_r a_r^2 (S), Z'a of each set with its own a (D_Z): the exact
+//                 permutation null of linear CKA (permutation_null.hpp)
+// Memory: about 4 D_Z^2 bytes + O(S^2 (1 + permutations)).
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -32,7 +32,7 @@ struct AccumulatorPlan {
   bool debiased = false;             // row-norm sums for the debiased CKA
   bool minibatch = false;            // per-minibatch unbiased HSIC for all pairs
   int permutations = 0;              // permuted-minibatch HSIC sums (p-values), minibatch only
-  int null_permutations = 0;         // permuted cross products (linear-CKA null)
+  bool row_moments = false;          // fourth-moment sums (linear-CKA permutation null)
   std::uint64_t seed = 0;            // permutation seed
   std::size_t buffer_size() const;
 };
@@ -52,9 +52,6 @@ class Accumulator {
   // in rows [offset(i), offset(i) + D_i), feature-space sets only, in plan order.
   // `weights` (optional, size rows): per-row multiplicities (bootstrap).
   void add_rows(const Eigen::Ref<const Matrix>& stacked, const double* weights = nullptr);
-  // Adds Z (Pi_k Z)' for permutation k: `permuted` column r holds the row paired with column r
-  // of `stacked` (same layout).
-  void add_permuted_rows(int k, const Eigen::Ref<const Matrix>& stacked, const Eigen::Ref<const Matrix>& permuted);
   // Adds one minibatch's zero-diagonal Gram matrices K~ (one per set, b x b). `minibatch` is
   // its global index (seeds the permutations, so they do not depend on the rank count).
   // `pairs` (optional, S x S column-major): only pairs (i, j), i <= j, with pairs[i + j S] set
@@ -77,8 +74,9 @@ class Accumulator {
   LinearKernelSums kernel_sums(int i, int j) const;  // needs debiased
   double minibatch_hsic(int i, int j) const;         // sum over minibatches
   double permuted_minibatch_hsic(int permutation, int i, int j) const;
-  // ||X_i' Pi_k X_j||_F^2 (feature-space sets).
-  double permuted_cross_squared_norm(int k, int i, int j) const;
+  // sum_r ||x_r||^4 and sum_r ||x_r||^2 x_r of feature-space set i (needs row_moments).
+  double row_norm4_sum(int i) const;
+  Vector row_norm2_weighted_sum(int i) const;
 
  private:
   const double* block(std::size_t offset) const { return buffer_.data() + offset; }
@@ -90,7 +88,7 @@ class Accumulator {
   // Offsets into buffer_ (see the layout above).
   struct Layout {
     std::size_t colsum_at = 0, gram_at = 0, weighted_at = 0;
-    std::size_t sum_a_at = 0, sum_ab_at = 0, hsic_at = 0, null_at = 0, size = 0;
+    std::size_t sum_a_at = 0, sum_ab_at = 0, hsic_at = 0, norm4_at = 0, norm2_weighted_at = 0, size = 0;
   };
   static Layout layout_of(const AccumulatorPlan& plan);
   friend struct AccumulatorPlan;

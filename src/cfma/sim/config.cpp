@@ -36,7 +36,6 @@ SimilarityConfig parse_similarity_config(const ConfigDoc& doc) {
   c.noise_seed = static_cast<std::uint64_t>(s.get_int("noise_seed", 0, at_least(0)));
   c.bootstrap = static_cast<int>(s.get_int("bootstrap", c.bootstrap, between(0, 100000)));
   c.permutations = static_cast<int>(s.get_int("permutations", c.permutations, between(0, 100000)));
-  c.null_permutations = static_cast<int>(s.get_int("null_permutations", c.null_permutations, between(1, 100000)));
   c.seed = static_cast<std::uint64_t>(s.get_int("seed", 0, at_least(0)));
   c.rank_tolerance = s.get_double("rank_tolerance", c.rank_tolerance, between(0.0, 1.0));
   c.max_accumulator_gib = s.get_double("max_accumulator_gib", c.max_accumulator_gib, greater_than(0.0));
@@ -65,8 +64,6 @@ nlohmann::json to_json(const SimilarityConfig& c) {
           {"max_accumulator_gib", c.max_accumulator_gib}};
   // Written only with SVCCA, so the stage keys of workdirs made before the key stay valid.
   if (std::find(c.measures.begin(), c.measures.end(), "svcca") != c.measures.end()) j["svcca_keep"] = c.svcca_keep;
-  if (std::find(c.measures.begin(), c.measures.end(), "linear_cka_calibrated") != c.measures.end())
-    j["null_permutations"] = c.null_permutations;
   return j;
 }
 

@@ -34,9 +34,6 @@ struct SimilarityConfig {
   std::uint64_t noise_seed = 0;
   int bootstrap = 0;       // replicates for linear-CKA percentile CIs (feature-space pairs); 0 = off
   int permutations = 0;    // minibatch-CKA permutation p-values; 0 = off
-  // Whole-split row permutations for linear_cka_calibrated's null (each costs one more read of
-  // the feature-space sets and one D_Z x D_Z product per chunk, and 8 D_Z^2 bytes).
-  int null_permutations = 20;
   std::uint64_t seed = 0;  // bootstrap weights and permutations
   // Eigenvalues of X'X below rank_tolerance * largest are treated as zero (CCA / LR).
   double rank_tolerance = 1e-10;

@@ -36,7 +36,7 @@ AccumulatorPlan accumulator_plan(const std::vector<store::FeatureSet>& sets, con
   plan.debiased = wants(config, "debiased_cka");
   plan.minibatch = any_wide || wants(config, "minibatch_cka") || config.permutations > 0;
   plan.permutations = plan.minibatch ? config.permutations : 0;
-  plan.null_permutations = wants(config, "linear_cka_calibrated") ? config.null_permutations : 0;
+  plan.row_moments = wants(config, "linear_cka_calibrated");
   plan.seed = config.seed;
   return plan;
 }
@@ -53,7 +53,7 @@ AccumulatorPlan job_accumulator_plan(const AccumulatorPlan& all, const std::vect
 }
 
 double job_bytes(const AccumulatorPlan& plan, const SimilarityConfig& config, std::int64_t largest_split) {
-  const AccumulatorPlan boot{plan.dims, plan.feature_space, false, false, 0, 0, plan.seed};
+  const AccumulatorPlan boot{plan.dims, plan.feature_space, false, false, 0, false, plan.seed};
   double stacked = 0, widest = 0;
   for (std::size_t i = 0; i < plan.dims.size(); ++i) {
     widest = std::max(widest, static_cast<double>(plan.dims[i]));
@@ -64,11 +64,12 @@ double job_bytes(const AccumulatorPlan& plan, const SimilarityConfig& config, st
   const double unit_rows = plan.minibatch ? std::min(2.0 * static_cast<double>(config.minibatch_size), split)
                                           : std::min(static_cast<double>(config.chunk_rows), split);
   double bytes = 8.0 * static_cast<double>(plan.buffer_size() + to_size(config.bootstrap) * boot.buffer_size());
-  const double chunk_copies = 1.0 + (config.bootstrap > 0 ? 1.0 : 0.0) + (plan.null_permutations > 0 ? 1.0 : 0.0);
+  const double chunk_copies = 1.0 + (config.bootstrap > 0 ? 1.0 : 0.0);
   bytes += 8.0 * unit_rows * (stacked * chunk_copies + widest);
   if (plan.minibatch) bytes += 8.0 * (static_cast<double>(plan.dims.size()) + 2.0) * unit_rows * unit_rows;
   // The measures' per-set data, D^2 values each (whitening, PWCCA's Gram, SVCCA's directions),
-  // and an eigensolver's working copies of the widest feature-space set.
+  // and an eigensolver's working copies of the widest feature-space set (one Gram copy for the
+  // calibrated CKA's null).
   const double per_set = (wants(config, "cca_r2") || wants(config, "cca_r2_mean") || wants(config, "lr_r2") ||
                                   wants(config, "pwcca") ? 1.0 : 0.0) +
                          (wants(config, "pwcca") ? 1.0 : 0.0) + (wants(config, "svcca") ? 1.0 : 0.0);
@@ -79,7 +80,7 @@ double job_bytes(const AccumulatorPlan& plan, const SimilarityConfig& config, st
       squares += d * d;
       widest_fs = std::max(widest_fs, d);
     }
-  if (per_set > 0 || wants(config, "procrustes")) bytes += 8.0 * (per_set * squares + 3.0 * widest_fs * widest_fs);
+  if (per_set > 0 || wants(config, "procrustes") || wants(config, "linear_cka_calibrated")) bytes += 8.0 * (per_set * squares + 3.0 * widest_fs * widest_fs);
   return bytes;
 }
 
@@ -191,13 +192,7 @@ SimilarityPlan plan_similarity(const std::vector<store::FeatureSet>& sets, const
     const auto local = job_accumulator_plan(plan.all, job.sets);
     job.bytes = job_bytes(local, config, largest);
     plan.largest_job_bytes = std::max(plan.largest_job_bytes, job.bytes);
-    double null_width = 0;  // the permuted rows of the feature-space sets, once per permutation
-    for (const int i : job.sets)
-      if (plan.all.feature_space[to_size(i)] && !sets[to_size(i)].is_noise())
-        null_width += static_cast<double>(plan.all.dims[to_size(i)]);
-    for (const auto rows : split_rows)
-      plan.bytes_read += 4.0 * static_cast<double>(rows) *
-                         (read_width(job.sets) + null_width * static_cast<double>(local.null_permutations));
+    for (const auto rows : split_rows) plan.bytes_read += 4.0 * static_cast<double>(rows) * read_width(job.sets);
   }
   plan.teams = std::max(1, std::min(ranks, static_cast<int>(plan.jobs.size())));
   return plan;

@@ -14,6 +14,7 @@
 #include "cfma/par/test_fault.hpp"
 #include "cfma/par/world.hpp"
 #include "cfma/sim/accumulator.hpp"
+#include "cfma/sim/permutation_null.hpp"
 #include "cfma/sim/plan.hpp"
 
 namespace cfma::sim {
@@ -121,7 +122,7 @@ SplitResult empty_result(const std::string& split, std::int64_t rows, const Accu
   for (const auto& m : config.measures) r.values[m] = Matrix::Zero(s, s);
   if (config.bootstrap > 0) r.ci_low["linear_cka"] = r.ci_high["linear_cka"] = Matrix::Zero(s, s);
   if (all.permutations > 0) r.p_value["minibatch_cka"] = Matrix::Zero(s, s);
-  if (all.null_permutations > 0) r.null_sd["linear_cka_calibrated"] = Matrix::Zero(s, s);
+  if (all.row_moments) r.null_sd["linear_cka_calibrated"] = Matrix::Zero(s, s);
   r.path.resize(s, s);
   for (Eigen::Index a = 0; a < s; ++a)
     for (Eigen::Index b = 0; b < s; ++b)
@@ -190,6 +191,12 @@ void add_job_measures(const Accumulator& acc, const std::vector<Accumulator>& bo
     }
     return *p;
   };
+  std::vector<std::optional<RowMoments>> moments(to_size(s));  // the calibrated CKA's, on the lead
+  auto moments_of = [&](int a) -> const RowMoments& {
+    auto& m = moments[to_size(a)];
+    if (!m) m = row_moments(acc.gram(a), acc.column_sums(a), acc.row_norm4_sum(a), acc.row_norm2_weighted_sum(a), acc.rows());
+    return *m;
+  };
   auto minibatch_cka = [&](int a, int b) {
     return acc.minibatch_hsic(a, b) / std::sqrt(acc.minibatch_hsic(a, a) * acc.minibatch_hsic(b, b));
   };
@@ -247,7 +254,7 @@ void add_job_measures(const Accumulator& acc, const std::vector<Accumulator>& bo
         const double v = minibatch_cka(a, b);
         for (const char* m : {"linear_cka", "debiased_cka"}) { set(m, a, b, v); set(m, b, a, v); }
         for (const auto& m : dealt) { set(m, a, b, nan); set(m, b, a, nan); }
-        if (acc.plan().null_permutations > 0) {
+        if (acc.plan().row_moments) {
           set("linear_cka_calibrated", a, b, nan);
           set("linear_cka_calibrated", b, a, nan);
           r.null_sd.at("linear_cka_calibrated")(ga, gb) = r.null_sd.at("linear_cka_calibrated")(gb, ga) = nan;
@@ -264,17 +271,15 @@ void add_job_measures(const Accumulator& acc, const std::vector<Accumulator>& bo
           set("debiased_cka", a, b, v);
           set("debiased_cka", b, a, v);
         }
-        if (const int k_null = acc.plan().null_permutations; k_null > 0) {
-          // Rows of one set permuted over the whole split: the Grams are unchanged, only the
-          // cross product moves. Score minus the null's mean, and the null's sd (ddof = 0).
-          Vector null(k_null);
-          for (int k = 0; k < k_null; ++k)
-            null(k) = linear_cka(acc.permuted_cross_squared_norm(k, a, b), gram_norm[to_size(a)], gram_norm[to_size(b)]);
-          const double mean = null.mean();
-          const double sd = std::sqrt((null.array() - mean).square().mean());
-          set("linear_cka_calibrated", a, b, cka - mean);
-          set("linear_cka_calibrated", b, a, cka - mean);
-          r.null_sd.at("linear_cka_calibrated")(ga, gb) = r.null_sd.at("linear_cka_calibrated")(gb, ga) = sd;
+        if (acc.plan().row_moments) {
+          // Rows of one set in every order: the Grams (the denominator) are unchanged, only the
+          // cross product moves. Score minus the null's mean, and the null's sd.
+          const auto null = permutation_null(moments_of(a), moments_of(b));
+          const double scale = gram_norm[to_size(a)] * gram_norm[to_size(b)];
+          set("linear_cka_calibrated", a, b, cka - null.mean / scale);
+          set("linear_cka_calibrated", b, a, cka - null.mean / scale);
+          r.null_sd.at("linear_cka_calibrated")(ga, gb) = r.null_sd.at("linear_cka_calibrated")(gb, ga) =
+              null.sd / scale;
         }
       }
       if (!need_cross || (pair++ % team.size()) != team.rank()) continue;
@@ -308,32 +313,7 @@ void add_job_measures(const Accumulator& acc, const std::vector<Accumulator>& bo
     }
 }
 
-// Reads the rows at positions `perm[begin .. end)` of `rows` for the feature-space sets of a job
-// into `out` (stacked like the chunk: column r = the row paired with chunk column r).
-void read_permuted(std::vector<store::FeatureReader*>& readers, const AccumulatorPlan& local,
-                   const Accumulator& acc, const Rows& rows, const std::vector<Eigen::Index>& perm,
-                   std::int64_t begin, std::int64_t end, const std::vector<const Vector*>& means,
-                   std::vector<double>& buffer, Matrix& out) {
-  const auto count = static_cast<Eigen::Index>(end - begin);
-  std::vector<std::pair<std::int64_t, Eigen::Index>> wanted;  // (row, column in the chunk)
-  for (Eigen::Index c = 0; c < count; ++c) wanted.emplace_back(rows[to_size(perm[to_size(begin + c)])], c);
-  std::sort(wanted.begin(), wanted.end());
-  Rows sorted;
-  for (const auto& w : wanted) sorted.push_back(w.first);
-  out.resize(acc.stacked_rows(), count);
-  for (std::size_t i = 0; i < local.dims.size(); ++i) {
-    if (!local.feature_space[i]) continue;
-    const auto x = read_centred(*readers[i], sorted, *means[i], buffer);
-    for (std::size_t k = 0; k < wanted.size(); ++k)
-      out.block(acc.offset(static_cast<int>(i)), wanted[k].second, local.dims[i], 1) = x.col(static_cast<Eigen::Index>(k));
-  }
-}
-
 }  // namespace
-
-std::vector<Eigen::Index> null_permutation(std::uint64_t seed, int k, Eigen::Index n) {
-  return minibatch_permutation(splitmix64(seed ^ 0x243f6a8885a308d3ULL), -1, k, n);
-}
 
 int bootstrap_weight(std::uint64_t seed, int replicate, std::int64_t row) {
   const std::uint64_t h =
@@ -431,9 +411,6 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
       continue;
     }
     if (means.empty()) means = train_means(readers, train, config.chunk_rows, comm);
-    std::vector<std::vector<Eigen::Index>> null_perms;
-    for (int k = 0; k < all.null_permutations; ++k)
-      null_perms.push_back(null_permutation(config.seed, k, static_cast<Eigen::Index>(rows.size())));
 
     // This team's jobs, one pass each; a failure is agreed within the team (so its ranks leave
     // together), then over the world below.
@@ -444,7 +421,7 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
       for (std::size_t position = 0; position < team_jobs.size(); ++position) {
         const auto& job = plan.jobs[team_jobs[position]];
         const AccumulatorPlan local = job_accumulator_plan(all, job.sets);
-        const AccumulatorPlan boot_plan{local.dims, local.feature_space, false, false, 0, 0, config.seed};
+        const AccumulatorPlan boot_plan{local.dims, local.feature_space, false, false, 0, false, config.seed};
         Accumulator acc(local);
         // One accumulator per replicate, built in place: a prototype to copy from would hold a
         // whole Gram buffer more while `acc` exists.
@@ -466,7 +443,7 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
         collective_step(team, [&] {
           par::test_fault_point("similarity");
           std::vector<double> buffer;
-          Matrix stacked, permuted;  // every feature-space set's chunk, read once for all its pairs
+          Matrix stacked;  // every feature-space set's chunk, read once for all its pairs
           for (const auto& unit : work_units(static_cast<std::int64_t>(rows.size()), local.minibatch,
                                              config.minibatch_size, config.chunk_rows, team)) {
             const std::span<const std::int64_t> chunk(rows.data() + unit.begin, to_size(unit.end - unit.begin));
@@ -480,11 +457,6 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
             for (int k = 0; k < config.bootstrap; ++k) {
               for (std::size_t r = 0; r < chunk.size(); ++r) weights[r] = bootstrap_weight(config.seed, k, chunk[r]);
               boot[to_size(k)].add_rows(stacked, weights.data());
-            }
-            for (int k = 0; k < local.null_permutations; ++k) {
-              read_permuted(job_readers, local, acc, rows, null_perms[to_size(k)], unit.begin, unit.end, job_means,
-                            buffer, permuted);
-              acc.add_permuted_rows(k, stacked, permuted);
             }
             if (!local.minibatch) continue;
             std::vector<Matrix> grams;  // K~ of every set for this minibatch

@@ -17,9 +17,12 @@
 // SVCCA and PWCCA cells involving a wide set are NaN. The accumulators of each rank stay within
 // max_accumulator_gib for any set list: plan.hpp splits the pairs into jobs and passes.
 //
-// linear_cka_calibrated: linear CKA minus the mean of its permutation null (null_permutations
-// whole-split permutations of the rows of the pair's later set, seeded by `seed`), with the null's sd; raw
-// linear CKA between unrelated sets is far from 0 when n is not much larger than D. Minibatches are consecutive blocks of b rows of the split's (ascending) row
+// linear_cka_calibrated: linear CKA minus the mean of its permutation null (every ordering of
+// the rows of one set of the pair over the split, in closed form: permutation_null.hpp), with
+// the null's sd; raw linear CKA between unrelated sets is far from 0 when n is not much larger
+// than D. Feature-space pairs only (NaN for the others).
+//
+// Minibatches are consecutive blocks of b rows of the split's (ascending) row
 // list, the last one absorbing the remainder, and ranks own whole minibatches, so the
 // estimate does not depend on the rank count.
 #include <cstdint>
@@ -69,8 +72,5 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
 // Poisson(1) multiplicity of `row` in bootstrap replicate `replicate` (counter-based, so it
 // does not depend on chunking or rank count).
 int bootstrap_weight(std::uint64_t seed, int replicate, std::int64_t row);
-// Permutation k of the linear-CKA null for a split of n rows: position r of its ascending row
-// list is paired with position perm[r] (counter-based: the same on every rank).
-std::vector<Eigen::Index> null_permutation(std::uint64_t seed, int k, Eigen::Index n);
 
 }  // namespace cfma::sim
