@@ -418,6 +418,23 @@ TEST(DistributedSimilarity, BadInputsFailOnEveryRank) {
   }
   // Too few rows.
   EXPECT_THROW(compute_similarity(f.sets, {{"test", {1, 2, 5}}}, f.train, config, comm), SimilarityError);
+  // A bound the node cannot hold for its ranks: a 1,000,000-column set on the Gram path needs
+  // ~4 TB, refused before anything is allocated, naming the key to lower.
+  store::FeatureSet huge;
+  huge.name = "huge";
+  huge.rows = n_rows;
+  huge.noise_columns = 1000000;
+  SimilarityConfig unbounded = config;
+  unbounded.max_feature_space_dim = 2000000;
+  unbounded.max_accumulator_gib = 1e7;
+  try {
+    compute_similarity(with(huge), {{"train", f.train}}, f.train, unbounded, comm);
+    ADD_FAILURE() << "no error for a plan larger than the node";
+  } catch (const SimilarityError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("GiB available; lower max_accumulator_gib to"), std::string::npos) << message;
+    EXPECT_NE(message.find(std::to_string(comm.size()) + " ranks share"), std::string::npos) << message;
+  }
 }
 
 }  // namespace

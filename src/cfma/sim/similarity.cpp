@@ -10,6 +10,7 @@
 
 #include "cfma/core/error.hpp"
 #include "cfma/core/random.hpp"
+#include "cfma/par/node.hpp"
 #include "cfma/par/reduce.hpp"
 #include "cfma/par/test_fault.hpp"
 #include "cfma/par/world.hpp"
@@ -377,6 +378,20 @@ std::vector<SplitResult> compute_similarity(const std::vector<store::FeatureSet>
                  all.minibatch ? fmt::format(", minibatch HSIC for all pairs (b = {})", config.minibatch_size) : "",
                  plan.describe());
   }
+
+  // The bound is per rank: the ranks sharing a node must fit in its memory together (an
+  // OOM kill mid-pass would cost the pass; a clear error now costs nothing).
+  const int node_ranks = par::ranks_on_this_node(comm);
+  collective_step(comm, [&] {
+    const auto available = par::available_memory_bytes();
+    const double gib = static_cast<double>(1ULL << 30), needed = plan.largest_job_bytes * node_ranks;
+    if (available && needed > *available)
+      throw SimilarityError(fmt::format(
+          "the plan's largest job needs {:.2f} GiB per rank and {} ranks share {} ({:.2f} GiB needed), which has "
+          "{:.2f} GiB available; lower max_accumulator_gib to {:.2f} or run fewer ranks per node",
+          plan.largest_job_bytes / gib, node_ranks, par::host_name(), needed / gib, *available / gib,
+          0.8 * *available / node_ranks / gib));
+  }, comm.rank());
 
   std::vector<store::FeatureReader> readers;
   collective_step(comm, [&] {  // opens every set's files, on each rank separately
