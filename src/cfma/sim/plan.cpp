@@ -80,7 +80,9 @@ double job_bytes(const AccumulatorPlan& plan, const SimilarityConfig& config, st
       squares += d * d;
       widest_fs = std::max(widest_fs, d);
     }
-  if (per_set > 0 || wants(config, "procrustes") || wants(config, "linear_cka_calibrated")) bytes += 8.0 * (per_set * squares + 3.0 * widest_fs * widest_fs);
+  const double copies =
+      per_set > 0 || wants(config, "procrustes") ? 3.0 : wants(config, "linear_cka_calibrated") ? 1.0 : 0.0;
+  bytes += 8.0 * (per_set * squares + copies * widest_fs * widest_fs);
   return bytes;
 }
 
@@ -99,13 +101,9 @@ bool SimilarityPlan::owns(const SimilarityJob& job, int a, int b) const {
 }
 
 std::vector<std::size_t> SimilarityPlan::jobs_of(int team) const {
-  const std::size_t count = jobs.size(), t = static_cast<std::size_t>(teams), k = static_cast<std::size_t>(team);
-  // The first (count mod t) teams take one job more.
-  const std::size_t base = count / t, extra = count % t;
-  const std::size_t begin = k * base + std::min(k, extra), size = base + (k < extra ? 1 : 0);
-  std::vector<std::size_t> block(size);
-  for (std::size_t i = 0; i < size; ++i) block[i] = begin + i;
-  return block;
+  std::vector<std::size_t> mine;
+  for (auto j = static_cast<std::size_t>(team); j < jobs.size(); j += static_cast<std::size_t>(teams)) mine.push_back(j);
+  return mine;
 }
 
 std::string SimilarityPlan::describe() const {
