@@ -100,10 +100,16 @@ bool SimilarityPlan::owns(const SimilarityJob& job, int a, int b) const {
   return ga <= 1 ? (job.first == 0 && job.second == 1) : (job.first == 0 && job.second == ga);
 }
 
-std::vector<std::size_t> SimilarityPlan::jobs_of(int team) const {
-  std::vector<std::size_t> mine;
-  for (auto j = static_cast<std::size_t>(team); j < jobs.size(); j += static_cast<std::size_t>(teams)) mine.push_back(j);
-  return mine;
+int SimilarityPlan::passes() const {
+  std::size_t most = 0;
+  for (const auto& mine : team_jobs) most = std::max(most, mine.size());
+  return static_cast<int>(most);
+}
+
+double SimilarityPlan::team_work(int team) const {
+  double w = 0;
+  for (const auto j : jobs_of(team)) w += jobs[j].work;
+  return w;
 }
 
 std::string SimilarityPlan::describe() const {
@@ -120,11 +126,16 @@ std::string SimilarityPlan::describe() const {
     most = std::max(most, groups[k].size());
   }
   if (groups.size() > 4) widths = fmt::format("{}-{} sets / {}-{} columns each", fewest, most, narrowest, widest);
-  return fmt::format("{} group{} ({}), {} job{} on {} team{} ({} pass{} per team), largest job {:.3f} GiB per rank, "
-                     "{:.3f} GiB read in all",
+  double busiest = 0, total = 0;
+  for (int t = 0; t < teams; ++t) {
+    busiest = std::max(busiest, team_work(t));
+    total += team_work(t);
+  }
+  return fmt::format("{} group{} ({}), {} job{} on {} team{} (up to {} pass{} per team, busiest team {:.2f}x the "
+                     "mean work), largest job {:.3f} GiB per rank, {:.3f} GiB read in all",
                      groups.size(), groups.size() == 1 ? "" : "s", widths, jobs.size(), jobs.size() == 1 ? "" : "s",
-                     teams, teams == 1 ? "" : "s", passes(), passes() == 1 ? "" : "es", largest_job_bytes / gib,
-                     bytes_read / gib);
+                     teams, teams == 1 ? "" : "s", passes(), passes() == 1 ? "" : "es",
+                     total > 0 ? busiest * teams / total : 1.0, largest_job_bytes / gib, bytes_read / gib);
 }
 
 SimilarityPlan plan_similarity(const std::vector<store::FeatureSet>& sets, const SimilarityConfig& config,
@@ -192,7 +203,45 @@ SimilarityPlan plan_similarity(const std::vector<store::FeatureSet>& sets, const
     plan.largest_job_bytes = std::max(plan.largest_job_bytes, job.bytes);
     for (const auto rows : split_rows) plan.bytes_read += 4.0 * static_cast<double>(rows) * read_width(job.sets);
   }
+  // Modelled work of each job (multiply-adds), for balancing the teams.
+  double all_rows = 0;
+  for (const auto rows : split_rows) all_rows += static_cast<double>(rows);
+  const bool cross_measures = wants(config, "cca_r2") || wants(config, "cca_r2_mean") || wants(config, "lr_r2") ||
+                              wants(config, "pwcca") || wants(config, "svcca") || wants(config, "procrustes");
+  const auto splits = static_cast<double>(split_rows.size());
+  for (auto& job : plan.jobs) {
+    double fs_width = 0, width = 0, measures = 0;
+    auto dim = [&](int i) { return static_cast<double>(plan.all.dims[to_size(i)]); };
+    auto fs = [&](int i) { return static_cast<bool>(plan.all.feature_space[to_size(i)]); };
+    for (const int i : job.sets) {
+      width += dim(i);
+      if (!fs(i)) continue;
+      fs_width += dim(i);
+      measures += 4.0 * dim(i) * dim(i) * dim(i);  // a symmetric eigendecomposition with vectors
+    }
+    for (std::size_t a = 0; a < job.sets.size(); ++a)
+      for (std::size_t b = a + 1; b < job.sets.size(); ++b) {
+        const int x = job.sets[a], y = job.sets[b];
+        if (fs(x) && fs(y) && plan.owns(job, x, y)) measures += 2.0 * dim(x) * dim(y) * (dim(y) + 2.0 * dim(x));
+      }
+    job.work = all_rows * TiledGram(static_cast<Eigen::Index>(fs_width)).multiply_adds_per_row() +
+               (plan.all.minibatch ? all_rows * static_cast<double>(config.minibatch_size) * width : 0.0) +
+               (cross_measures ? splits * measures : 0.0);
+  }
   plan.teams = std::max(1, std::min(ranks, static_cast<int>(plan.jobs.size())));
+  // Largest job first to the least loaded team (ties: the lower job, the lower team).
+  std::vector<std::size_t> order(plan.jobs.size());
+  for (std::size_t j = 0; j < order.size(); ++j) order[j] = j;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t x, std::size_t y) { return plan.jobs[x].work > plan.jobs[y].work; });
+  plan.team_jobs.assign(to_size(plan.teams), {});
+  std::vector<double> load(to_size(plan.teams), 0.0);
+  for (const auto j : order) {
+    const auto team = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    plan.team_jobs[team].push_back(j);
+    load[team] += plan.jobs[j].work;
+  }
+  for (auto& mine : plan.team_jobs) std::sort(mine.begin(), mine.end());
   return plan;
 }
 

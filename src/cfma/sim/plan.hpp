@@ -8,14 +8,16 @@
 // groups (g, h), g < h: it computes the pairs across the two groups, and the first job that
 // holds a group (g = 0) also its pairs within. Every pair of sets then comes from exactly one job.
 //
-// Jobs run on teams of ranks: T = min(jobs, P) teams, rank r in team r mod T, team t doing jobs
-// t, t + T, ... one after another (passes), its ranks splitting the rows and all-reducing the
-// job's sums within the team. With few ranks a team does several passes; with many, each job
-// gets ranks of its own. Each job reads only the columns of its sets, for all rows of the split.
-// The job list runs (0,1) .. (0,G-1), then (1,G-1) .. (1,2), then (2,3) ..: consecutive jobs
-// share a group, whose per-set whitening a team then computes once (measured at 1 rank: 0.93x
-// the time of the row-by-row order). Contiguous blocks per team would share more, but put every
-// job of the widest group on one team (measured at 2 ranks: 1.10x slower than round robin).
+// Jobs run on teams of ranks: T = min(jobs, P) teams, rank r in team r mod T, each team doing
+// its jobs one after another (passes), its ranks splitting the rows and all-reducing the job's
+// sums within the team. With few ranks a team does several passes; with many, each job gets
+// ranks of its own. Each job reads only the columns of its sets, for all rows of the split.
+// Jobs go to teams by their modelled work (multiply-adds: the Gram tiles times the rows, the
+// minibatch Grams, the per-set eigendecompositions and per-pair CCA products), largest first to
+// the least loaded team (LPT: the busiest team is within one job of the mean). A team runs its
+// jobs in list order; the list runs (0,1) .. (0,G-1), then (1,G-1) .. (1,2), then (2,3) ..,
+// so consecutive jobs share a group, whose per-set whitening a team doing both computes once
+// (measured at 1 rank: 0.93x the time of the row-by-row order).
 //
 // The cost of the split: a group's Gram block is recomputed in each of the (groups - 1) jobs
 // that hold it, so the products grow by at most 2 (groups - 1) / groups (< 2x) over one job;
@@ -34,6 +36,7 @@ struct SimilarityJob {
   int first = 0, second = 0;  // groups (equal when the plan has one group)
   std::vector<int> sets;      // global set indices, ascending
   double bytes = 0;           // accumulator bytes per rank while the job runs
+  double work = 0;            // modelled multiply-adds over every split
 };
 
 struct SimilarityPlan {
@@ -43,10 +46,12 @@ struct SimilarityPlan {
   int teams = 1;                         // jobs run concurrently
   double largest_job_bytes = 0;
   double bytes_read = 0;                 // over every split, by all ranks together (float32 values)
-  int passes() const { return static_cast<int>((jobs.size() + static_cast<std::size_t>(teams) - 1) / static_cast<std::size_t>(teams)); }
+  std::vector<std::vector<std::size_t>> team_jobs;  // indices into `jobs` per team, ascending
+  int passes() const;                                // jobs of the team with the most
   int team_of(int rank) const { return rank % teams; }
-  // The indices into `jobs` that team `team` runs, in order: team, team + teams, ...
-  std::vector<std::size_t> jobs_of(int team) const;
+  // The indices into `jobs` that team `team` runs, in order.
+  const std::vector<std::size_t>& jobs_of(int team) const { return team_jobs[static_cast<std::size_t>(team)]; }
+  double team_work(int team) const;
   // True when pair (a, b) of global set indices is computed by `job` (exactly one job per pair).
   bool owns(const SimilarityJob& job, int a, int b) const;
   std::string describe() const;
