@@ -1,7 +1,6 @@
 #pragma once
 // What a rank can learn about the node it runs on: how many ranks of a communicator share it,
 // and how much memory they may still use there (a memory-bounded plan must fit all of them).
-#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>

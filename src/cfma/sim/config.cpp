@@ -49,6 +49,16 @@ SimilarityConfig parse_similarity_config(const ConfigDoc& doc) {
   return c;
 }
 
+bool wants(const SimilarityConfig& c, const std::string& measure) {
+  return std::find(c.measures.begin(), c.measures.end(), measure) != c.measures.end();
+}
+
+bool wants_cross_measures(const SimilarityConfig& c) {
+  for (const char* m : {"cca_r2", "cca_r2_mean", "lr_r2", "procrustes", "svcca", "pwcca"})
+    if (wants(c, m)) return true;
+  return false;
+}
+
 nlohmann::json to_json(const SimilarityConfig& c) {
   nlohmann::json j = {{"measures", c.measures},
           {"splits", c.splits},

@@ -47,5 +47,10 @@ struct SimilarityConfig {
 
 SimilarityConfig parse_similarity_config(const ConfigDoc& doc);
 nlohmann::json to_json(const SimilarityConfig& c);
+// True when `measure` is in c.measures.
+bool wants(const SimilarityConfig& c, const std::string& measure);
+// True when a measure needs the cross-covariance block of a pair (CCA, LR, Procrustes, SVCCA,
+// PWCCA): products and eigensolvers beyond CKA's norms.
+bool wants_cross_measures(const SimilarityConfig& c);
 
 }  // namespace cfma::sim

@@ -12,10 +12,6 @@ namespace {
 std::size_t to_size(std::int64_t v) { return static_cast<std::size_t>(v); }
 constexpr double gib = static_cast<double>(1ULL << 30);
 
-bool wants(const SimilarityConfig& c, const std::string& measure) {
-  return std::find(c.measures.begin(), c.measures.end(), measure) != c.measures.end();
-}
-
 // Sets `a` then `b` (global indices) as one job's list; `b` may repeat `a` (the doubled group
 // that sizes the packing).
 AccumulatorPlan concatenated(const AccumulatorPlan& all, const std::vector<int>& a, const std::vector<int>& b) {
@@ -206,8 +202,7 @@ SimilarityPlan plan_similarity(const std::vector<store::FeatureSet>& sets, const
   // Modelled work of each job (multiply-adds), for balancing the teams.
   double all_rows = 0;
   for (const auto rows : split_rows) all_rows += static_cast<double>(rows);
-  const bool cross_measures = wants(config, "cca_r2") || wants(config, "cca_r2_mean") || wants(config, "lr_r2") ||
-                              wants(config, "pwcca") || wants(config, "svcca") || wants(config, "procrustes");
+  const bool cross_measures = wants_cross_measures(config);
   const auto splits = static_cast<double>(split_rows.size());
   for (auto& job : plan.jobs) {
     double fs_width = 0, width = 0, measures = 0;

@@ -26,10 +26,6 @@ using Rows = std::vector<std::int64_t>;
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 std::size_t to_size(std::int64_t v) { return static_cast<std::size_t>(v); }
 
-bool wants(const SimilarityConfig& c, const std::string& measure) {
-  return std::find(c.measures.begin(), c.measures.end(), measure) != c.measures.end();
-}
-
 // A piece of this rank's work: positions [begin, end) of the sorted split row list; for the
 // minibatch path also the minibatch's global index.
 struct Unit {
@@ -167,7 +163,7 @@ void add_job_measures(const Accumulator& acc, const std::vector<Accumulator>& bo
   const std::vector<std::string> dealt = {"cca_r2", "cca_r2_mean", "lr_r2", "procrustes", "svcca", "pwcca"};
   const bool pwcca_wanted = wants(config, "pwcca");
   const bool need_white = wants(config, "cca_r2") || wants(config, "cca_r2_mean") || wants(config, "lr_r2") || pwcca_wanted;
-  const bool need_cross = need_white || wants(config, "procrustes") || wants(config, "svcca");
+  const bool need_cross = wants_cross_measures(config);
   auto global = [&](int local) { return job.sets[to_size(local)]; };
   auto set = [&](const std::string& m, int a, int b, double v) {
     if (auto it = r.values.find(m); it != r.values.end()) it->second(global(a), global(b)) = v;
